@@ -1,0 +1,1 @@
+"""Demo games for pygame_async; run one with ``python -m demos.<name>``."""
