@@ -1,0 +1,85 @@
+"""pygame_async: run a game's heavy work on worker processes, get results on the main thread.
+
+The Python successor of LÖVE's Async library::
+
+    import pygame_async
+
+    pygame_async.load(2)                      # two warm worker processes
+    find_path = pygame_async.define("find_path", astar)
+    find_path(unit.follow, start, goal)       # queued; runs in a worker
+    ...
+    pygame_async.update()                     # every frame: run finished callbacks
+    ...
+    pygame_async.shutdown()
+
+The module-level functions act on the default pool made by :func:`load`;
+:class:`Pool` offers the same API as an object.  Everything public is
+listed in ``__all__``; modules starting with ``_`` are private.
+"""
+
+from pygame_async._async_function import AsyncFunction
+from pygame_async._default import (
+    add_worker,
+    call,
+    define,
+    ensure,
+    get_pending_count,
+    get_worker_count,
+    load,
+    shutdown,
+    stop_workers,
+    undefine,
+    update,
+    wait,
+)
+from pygame_async._ensure import Ensure
+from pygame_async._errors import (
+    AsyncError,
+    DefinitionLoadError,
+    RemoteError,
+    RemoteTraceback,
+    ResultNotSentError,
+    WorkerCrashedError,
+)
+from pygame_async._pool import Pool
+from pygame_async._task import Task
+
+__all__ = [
+    "AsyncError",
+    "AsyncFunction",
+    "DefinitionLoadError",
+    "Ensure",
+    "Pool",
+    "RemoteError",
+    "RemoteTraceback",
+    "ResultNotSentError",
+    "Task",
+    "WorkerCrashedError",
+    "add_worker",
+    "call",
+    "define",
+    "ensure",
+    "get_pending_count",
+    "get_worker_count",
+    "load",
+    "shutdown",
+    "stop_workers",
+    "undefine",
+    "update",
+    "wait",
+]
+
+for _public in (
+    AsyncError,
+    AsyncFunction,
+    DefinitionLoadError,
+    Ensure,
+    Pool,
+    RemoteError,
+    RemoteTraceback,
+    ResultNotSentError,
+    Task,
+    WorkerCrashedError,
+):
+    _public.__module__ = __name__  # users see pygame_async.Pool, not pygame_async._pool.Pool
+del _public

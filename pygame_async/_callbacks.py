@@ -1,0 +1,131 @@
+"""What happens when a finished call is delivered: the callback forms ``call()`` accepts.
+
+This is the delivery seam.  ``call()`` turns its ``callback`` argument into a
+:class:`Delivery` at once (so a bad callback fails at the call that made it),
+and ``update()`` later hands each finished task to its delivery on the game's
+thread.  The pygame adapter adds a form of its own (pygame event types)
+through :func:`add_callback_form`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from pygame_async._task import Task
+
+logger = logging.getLogger("pygame_async")
+
+CallbackForm = Callable[[object, str], "Delivery | None"]
+_extra_forms: list[CallbackForm] = []
+
+_PAIR_KEYS = frozenset({"success", "error"})
+
+
+class Delivery(Protocol):
+    """How one call's outcome reaches the game."""
+
+    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> None:
+        """Hand over the outcome: ``exception`` is None on success."""
+
+
+def add_callback_form(form: CallbackForm) -> None:
+    """Let ``call()`` accept another kind of callback.
+
+    ``form(callback, function_name)`` returns a Delivery for callbacks it
+    recognises and None for the others.
+    """
+    _extra_forms.append(form)
+
+
+def resolve(callback: object, function_name: str) -> Delivery:
+    """Return the Delivery for a ``callback`` argument, or raise TypeError naming the problem."""
+    if callback is None:
+        return _FIRE_AND_FORGET
+    for form in _extra_forms:
+        delivery = form(callback, function_name)
+        if delivery is not None:
+            return delivery
+    if isinstance(callback, Mapping):
+        unknown = set(callback) - _PAIR_KEYS
+        if unknown:
+            raise TypeError(
+                f"call({function_name!r}): a callback mapping may only have the keys "
+                f"'success' and 'error', not {sorted(map(repr, unknown))}"
+            )
+        return _pair(callback.get("success"), callback.get("error"), function_name)
+    if callable(callback):
+        return _SuccessOnly(callback)
+    if hasattr(callback, "success") or hasattr(callback, "error"):
+        return _pair(
+            getattr(callback, "success", None), getattr(callback, "error", None), function_name
+        )
+    raise TypeError(
+        f"call({function_name!r}): callback must be None, a function taking the result, "
+        f"or an object or mapping with 'success'/'error' functions; got {type(callback).__name__}"
+    )
+
+
+def log_failure(task: Task, exception: BaseException) -> None:
+    """Log a failure nobody handles, with its remote traceback: never drop it silently."""
+    logger.warning(
+        "call %d to %r failed and has no error callback",
+        task.id,
+        task.name,
+        exc_info=(type(exception), exception, exception.__traceback__),
+    )
+
+
+def _pair(success: object, error: object, function_name: str) -> Delivery:
+    for side, handler in (("success", success), ("error", error)):
+        if handler is not None and not callable(handler):
+            raise TypeError(
+                f"call({function_name!r}): the callback's {side!r} must be a function or None, "
+                f"got {type(handler).__name__}"
+            )
+    return _SuccessErrorPair(success, error)  # type: ignore[arg-type]
+
+
+class _FireAndForget:
+    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> None:
+        if exception is not None:
+            log_failure(task, exception)
+
+
+_FIRE_AND_FORGET = _FireAndForget()
+
+
+class _SuccessOnly:
+    __slots__ = ("_success",)
+
+    def __init__(self, success: Callable[[Any], object]) -> None:
+        self._success = success
+
+    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> None:
+        if exception is not None:
+            log_failure(task, exception)
+        else:
+            self._success(value)
+
+
+class _SuccessErrorPair:
+    __slots__ = ("_error", "_success")
+
+    def __init__(
+        self,
+        success: Callable[[Any], object] | None,
+        error: Callable[[BaseException], object] | None,
+    ) -> None:
+        self._success = success
+        self._error = error
+
+    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> None:
+        if exception is None:
+            if self._success is not None:
+                self._success(value)
+        elif self._error is not None:
+            self._error(exception)
+        else:
+            log_failure(task, exception)

@@ -1,0 +1,67 @@
+"""The errors pygame_async raises or delivers, and the remote traceback they carry."""
+
+from __future__ import annotations
+
+
+class AsyncError(Exception):
+    """Base class of the errors pygame_async itself raises or delivers."""
+
+
+class ResultNotSentError(AsyncError):
+    """Delivered when a call's result could not travel back to the game.
+
+    The worker ran the function, but its return value could not be pickled
+    there or unpickled in the game (a Surface without the pygame adapter, an
+    open file, a lock...).  The message names the function; ``__cause__``
+    holds the pickling error.
+    """
+
+
+class RemoteError(AsyncError):
+    """Delivered in place of an exception that could not travel back from a worker.
+
+    ``type_name`` is the qualified name of the exception raised in the
+    worker and ``__cause__`` holds its remote traceback.
+    """
+
+    def __init__(self, message: str, type_name: str) -> None:
+        super().__init__(message)
+        self.type_name = type_name
+
+
+class DefinitionLoadError(AsyncError):
+    """Delivered when a worker could not load the definition a call needed.
+
+    Typically a function that refers to a module the worker cannot import.
+    ``__cause__`` holds the remote traceback of the failure.
+    """
+
+
+class WorkerCrashedError(AsyncError):
+    """Delivered to the call that was running on a worker process that died.
+
+    Only that call fails: calls queued behind it run on other workers.
+    ``pid`` and ``exitcode`` describe the dead process (a negative exit code
+    is the number of the signal that killed it).
+    """
+
+    def __init__(self, message: str, pid: int | None, exitcode: int | None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.exitcode = exitcode
+
+
+class RemoteTraceback(Exception):
+    """The formatted traceback of an exception raised in a worker.
+
+    pygame_async sets it as ``__cause__`` of every exception that comes back
+    from a worker, as ``concurrent.futures`` does, so that logging the error
+    in the game shows where it happened in the worker.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,69 @@
+"""How definitions, arguments and results are turned into bytes and back.
+
+Everything a user hands to pygame_async travels as a cloudpickle blob, so
+lambdas, closures and functions or classes from the game's ``__main__``
+work.  The blob is made and opened by pygame_async's own code, inside its
+own error handling, never by the executor's machinery: a value that cannot
+be pickled fails one call, not the pool.
+
+This module is also the seam where pygame types become picklable: once
+``pygame`` has been imported in a process (the game, or a worker whose
+function imported it), the reducers of :mod:`pygame_async._surfaces` join the
+pickler's dispatch table, in both directions.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import io
+import pickle
+import sys
+from collections import ChainMap
+from collections.abc import Callable
+from typing import Any
+
+import cloudpickle
+
+Reducer = Callable[[Any], "str | tuple[Any, ...]"]
+
+_extra_reducers: dict[type, Reducer] = {}
+_pygame_reducers_added = False
+
+
+class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
+    """cloudpickle's pickler, with pygame_async's extra reducers consulted first."""
+
+    dispatch_table: ChainMap[type, Reducer] = ChainMap(  # noqa: RUF012 - pickle reads it here
+        _extra_reducers, getattr(cloudpickle.Pickler, "dispatch_table", copyreg.dispatch_table)
+    )
+
+
+def _add_pygame_reducers_once_pygame_is_loaded() -> None:
+    """Register the Surface and Mask reducers as soon as this process has pygame."""
+    global _pygame_reducers_added
+    if _pygame_reducers_added or "pygame" not in sys.modules:
+        return
+    from pygame_async._surfaces import pygame_reducers
+
+    _extra_reducers.update(pygame_reducers())
+    _pygame_reducers_added = True
+
+
+def dumps(obj: object) -> bytes:
+    """Pickle ``obj`` by value where needed (cloudpickle), with pygame types supported."""
+    _add_pygame_reducers_once_pygame_is_loaded()
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
+def loads(data: bytes) -> Any:
+    """Unpickle a blob made by :func:`dumps`."""
+    return pickle.loads(data)
+
+
+def describe(obj: object) -> str:
+    """Name an object's type the way an error message should show it."""
+    kind = type(obj)
+    module = kind.__module__
+    return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"

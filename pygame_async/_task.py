@@ -1,0 +1,164 @@
+"""A call made to the pool, from the moment it is queued to its delivery."""
+
+from __future__ import annotations
+
+import enum
+import threading
+from concurrent.futures import CancelledError
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pygame_async import _protocol, _serialization
+from pygame_async._errors import ResultNotSentError
+
+if TYPE_CHECKING:
+    from pygame_async._callbacks import Delivery
+    from pygame_async._definitions import Definition
+
+
+class TaskState(enum.Enum):
+    """Where a task is in its life; every transition happens in the pool."""
+
+    QUEUED = "queued"  # in the pool's FIFO, not yet handed to a worker
+    RUNNING = "running"  # handed to a worker
+    FINISHED = "finished"  # the worker's reply arrived
+    CANCELLED = "cancelled"  # cancelled before it ran: it never will
+
+
+class _TaskOwner(Protocol):
+    _lock: threading.RLock
+
+    def _cancel(self, task: Task) -> bool: ...
+
+    def _wait_until_done(self, task: Task, timeout: float | None) -> bool: ...
+
+
+_NO_VALUE: Any = object()
+
+
+class Task:
+    """A call made with ``call()``: its identity, state and outcome.
+
+    Its callback runs when ``update()`` delivers it; ``result()`` and
+    ``exception()`` let code that cannot wait for that (loading screens,
+    tests) block on the outcome instead.
+    """
+
+    __slots__ = (
+        "_delivery",
+        "_exception",
+        "_owner",
+        "_reply",
+        "_value",
+        "arguments",
+        "definition",
+        "id",
+        "state",
+    )
+
+    def __init__(
+        self,
+        owner: _TaskOwner,
+        task_id: int,
+        definition: Definition,
+        delivery: Delivery,
+        arguments: bytes,
+    ) -> None:
+        self._owner = owner
+        self.id = task_id
+        self.definition = definition
+        self._delivery = delivery
+        self.arguments = arguments
+        self.state = TaskState.QUEUED
+        self._reply: tuple[Any, ...] | None = None
+        self._value: Any = _NO_VALUE
+        self._exception: BaseException | None = None
+
+    @property
+    def name(self) -> str:
+        """The name of the definition this call runs."""
+        return self.definition.name
+
+    def __repr__(self) -> str:
+        return f"<Task {self.id} {self.name!r} {self.state.value}>"
+
+    def done(self) -> bool:
+        """Return True once the call has finished in its worker or was cancelled.
+
+        A done task may still wait for ``update()`` to deliver it.
+        """
+        return self.state in (TaskState.FINISHED, TaskState.CANCELLED)
+
+    def cancelled(self) -> bool:
+        """Return True if the call was cancelled before it started."""
+        return self.state is TaskState.CANCELLED
+
+    def cancel(self) -> bool:
+        """Cancel the call if it has not started running; its callback then never runs.
+
+        Returns True if the call is (now) cancelled, False once it has been
+        handed to a worker or has finished.
+        """
+        return self._owner._cancel(self)
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Block until the call finishes and return its value, or raise its exception.
+
+        Raises ``concurrent.futures.CancelledError`` for a cancelled call and
+        ``TimeoutError`` when ``timeout`` seconds pass first.  Runs no
+        callbacks: delivery stays the job of ``update()``.
+        """
+        exception = self.exception(timeout)
+        if exception is not None:
+            raise exception
+        return self._value
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """Block until the call finishes and return its exception, or None on success.
+
+        Raises like :meth:`result` when cancelled or out of time.
+        """
+        if not self._owner._wait_until_done(self, timeout):
+            raise TimeoutError(f"task {self.id} ({self.name!r}) did not finish in {timeout} s")
+        if self.state is TaskState.CANCELLED:
+            raise CancelledError(f"task {self.id} ({self.name!r}) was cancelled")
+        self._open_reply()
+        return self._exception
+
+    # -- used by the pool ---------------------------------------------------
+
+    def _finish(self, reply: tuple[Any, ...]) -> None:
+        """Record the worker's reply; it is opened lazily, on the thread that needs it."""
+        self._reply = reply
+        self.arguments = b""
+        self.state = TaskState.FINISHED
+
+    def _fail(self, exception: BaseException) -> None:
+        """Finish the task with an error raised in the game process (e.g. a crash)."""
+        self._exception = exception
+        self.arguments = b""
+        self.state = TaskState.FINISHED
+
+    def _open_reply(self) -> None:
+        with self._owner._lock:  # result() on another thread may open it too
+            reply, self._reply = self._reply, None
+            if reply is not None:
+                self._open(reply)
+
+    def _open(self, reply: tuple[Any, ...]) -> None:
+        kind, _task_id, payload = reply
+        if kind == _protocol.FAILED:
+            self._exception = _protocol.failure_to_exception(self.name, payload)
+            return
+        try:
+            self._value = _serialization.loads(payload)
+        except Exception as exc:
+            error = ResultNotSentError(
+                f"cannot send result of {self.name!r}: the game could not unpickle it: {exc}"
+            )
+            error.__cause__ = exc
+            self._exception = error
+
+    def _deliver(self) -> None:
+        """Run the callback with the outcome (on the thread that calls ``update()``)."""
+        self._open_reply()
+        self._delivery.deliver(self, self._value, self._exception)

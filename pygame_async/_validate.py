@@ -1,0 +1,36 @@
+"""Checks of user input that fail at the call that caused them, naming call and argument."""
+
+from __future__ import annotations
+
+import math
+
+
+def count(call: str, argument: str, value: object) -> int:
+    """Return ``value`` if it is an int >= 0, else raise TypeError or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{call}: {argument} must be an int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{call}: {argument} must be 0 or more, got {value}")
+    return value
+
+
+def seconds(call: str, argument: str, value: object) -> float | None:
+    """Return ``value`` if it is None or a finite number of seconds >= 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(
+            f"{call}: {argument} must be a number of seconds or None, got {type(value).__name__}"
+        )
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{call}: {argument} must be a finite number of seconds >= 0, got {value}")
+    return float(value)
+
+
+def name(call: str, value: object) -> str:
+    """Return ``value`` if it is a non-empty str naming a function."""
+    if not isinstance(value, str):
+        raise TypeError(f"{call}: name must be a str, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{call}: name must not be empty")
+    return value

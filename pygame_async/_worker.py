@@ -1,0 +1,122 @@
+"""What runs inside a worker process.
+
+A worker is the single process of a one-worker ``ProcessPoolExecutor``.  The
+executor runs :func:`initialize` when the process starts, then the one task it
+is ever given, :func:`serve`, which reads operations from the worker's own
+pipe until it is told to stop (see :mod:`pygame_async._protocol`).
+
+The worker keeps a registry of definitions: a function crosses the process
+boundary, with everything it closes over, once per worker and version, and
+calls name it by id.  Nothing a user function does (raise, return something
+unpicklable, need a module the worker lacks) can break this loop: only
+killing the process can.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from pygame_async import _protocol, _serialization
+from pygame_async._protocol import RemoteFailure
+
+_channel: Connection | None = None
+
+
+def initialize(channel: Connection) -> None:
+    """Prepare a fresh worker process (the executor's initializer)."""
+    global _channel
+    _channel = channel
+    # A function that imports pygame must not print its banner in every worker.
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    # Ctrl+C in a terminal signals the whole process group; the game decides
+    # what it means, and its pool stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def serve() -> None:
+    """Run calls sent over the worker's pipe until told to stop."""
+    channel = _channel
+    if channel is None:
+        raise RuntimeError("pygame_async worker started without its channel")
+    try:
+        _serve(channel)
+    finally:
+        # Whatever ends the loop, the game must see this worker's pipe close:
+        # that is how it learns the worker will not answer any more.
+        channel.close()
+
+
+def _serve(channel: Connection) -> None:
+    registry: dict[int, tuple[str, Callable[..., Any] | RemoteFailure]] = {}
+    channel.send_bytes(_protocol.encode((_protocol.HELLO, os.getpid())))
+    while True:
+        try:
+            operations = _protocol.decode(channel.recv_bytes())
+        except EOFError:
+            return  # the game is gone: nobody is left to serve
+        for operation in operations:
+            kind = operation[0]
+            if kind == _protocol.CALL:
+                _, task_id, definition_id, arguments = operation
+                channel.send_bytes(_run(task_id, registry[definition_id], arguments))
+            elif kind == _protocol.DEFINE:
+                _, definition_id, name, blob = operation
+                registry[definition_id] = (name, _load_definition(blob))
+            elif kind == _protocol.FORGET:
+                registry.pop(operation[1], None)
+            elif kind == _protocol.STOP:
+                return
+
+
+def _load_definition(blob: bytes) -> Callable[..., Any] | RemoteFailure:
+    try:
+        function: Callable[..., Any] = _serialization.loads(blob)
+    except BaseException as exc:
+        return _failure(_protocol.NOT_LOADED, exc)
+    return function
+
+
+def _run(
+    task_id: int, definition: tuple[str, Callable[..., Any] | RemoteFailure], arguments: bytes
+) -> bytes:
+    """Run one call and return the encoded reply."""
+    _name, function = definition
+    if isinstance(function, RemoteFailure):
+        return _protocol.encode((_protocol.FAILED, task_id, function))
+    try:
+        args, kwargs = _serialization.loads(arguments)
+        value = function(*args, **kwargs)
+    except BaseException as exc:
+        return _protocol.encode((_protocol.FAILED, task_id, _failure(_protocol.RAISED, exc)))
+    try:
+        blob = _serialization.dumps(value)
+    except BaseException as exc:
+        return _protocol.encode((_protocol.FAILED, task_id, _failure(_protocol.NOT_SENT, exc)))
+    return _protocol.encode((_protocol.RESULT, task_id, blob))
+
+
+def _failure(kind: str, exc: BaseException) -> RemoteFailure:
+    """Describe an exception in a form that always pickles."""
+    try:
+        exception_blob: bytes | None = _serialization.dumps(exc)
+    except BaseException:
+        exception_blob = None
+    return RemoteFailure(
+        kind=kind,
+        type_name=_serialization.describe(exc),
+        message=_text_of(exc),
+        traceback="".join(traceback.format_exception(exc)),
+        exception_blob=exception_blob,
+    )
+
+
+def _text_of(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except BaseException:
+        return f"<{type(exc).__name__} whose str() failed>"

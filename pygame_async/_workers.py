@@ -1,0 +1,156 @@
+"""The game's handle on one worker process: the executor seam.
+
+Each worker is a ``concurrent.futures.ProcessPoolExecutor(max_workers=1)``
+started with a context that never forks the game nor re-runs its script
+(:mod:`pygame_async._process`).  The executor owns the process: it starts it,
+runs our initializer there, watches it and joins it.  It is given one task,
+the worker's serve loop; calls then travel over the worker's own pipe,
+because going through the executor's queues for each call would cost two
+thread hand-offs per call in the game process and would let one dead worker
+break every queued call (a broken executor fails all of its futures).
+
+One executor per worker gives what the pool needs from the stdlib without
+fighting it: a registry per process, adding and stopping exactly one worker,
+and a crash that breaks one executor holding one call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import multiprocessing
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from pygame_async import _protocol, _worker
+from pygame_async._process import worker_context
+
+if TYPE_CHECKING:
+    from pygame_async._task import Task
+
+logger = logging.getLogger("pygame_async")
+
+
+class WorkerState(enum.Enum):
+    """Where a worker is in its life; every transition happens in the pool."""
+
+    STARTING = "starting"  # process launched, no hello yet
+    READY = "ready"  # idle, takes calls
+    BUSY = "busy"  # running a call
+    STOPPING = "stopping"  # asked to stop after its current call
+    DEAD = "dead"  # its pipe closed: stopped or crashed
+
+
+class Worker:
+    """One worker process, its pipe, and what the pool has sent it."""
+
+    def __init__(self) -> None:
+        context = worker_context()
+        ours, theirs = context.Pipe(duplex=True)
+        self.executor = ProcessPoolExecutor(
+            max_workers=1, mp_context=context, initializer=_worker.initialize, initargs=(theirs,)
+        )
+        self._serving = self.executor.submit(_worker.serve)
+        # submit() has started the process; only the child needs its end now,
+        # and closing ours is what lets us see EOF when the child dies.
+        theirs.close()
+        self.process = _process_of(self.executor)
+        self.pid: int | None = self.process.pid
+        self.channel: Connection = ours
+        self.state = WorkerState.STARTING
+        self.said_hello = False
+        self.stop_requested = False
+        self.task: Task | None = None
+        self.known_definitions: set[int] = set()
+        self._outbox: list[tuple[Any, ...]] = []
+
+    def __repr__(self) -> str:
+        return f"<Worker pid={self.pid} {self.state.value}>"
+
+    @property
+    def accepts_calls(self) -> bool:
+        """True for a worker that counts towards the pool's worker count."""
+        return self.state in (WorkerState.STARTING, WorkerState.READY, WorkerState.BUSY)
+
+    @property
+    def idle(self) -> bool:
+        """True for a worker that can start a call now."""
+        return self.state is WorkerState.READY
+
+    def queue(self, operation: tuple[Any, ...]) -> None:
+        """Add an operation to the next batch sent to this worker."""
+        self._outbox.append(operation)
+
+    def flush(self) -> None:
+        """Send the queued operations as one message; raises OSError if the worker is gone."""
+        if self._outbox:
+            batch, self._outbox = self._outbox, []
+            self.channel.send_bytes(_protocol.encode(batch))
+
+    def receive(self) -> tuple[list[Any], bool]:
+        """Return every message the worker has sent so far, and whether its pipe has closed."""
+        messages = []
+        try:
+            while self.channel.poll():
+                messages.append(_protocol.decode(self.channel.recv_bytes()))
+        except (EOFError, OSError):
+            return messages, True
+        return messages, False
+
+    def stop(self) -> None:
+        """Ask the worker to leave after its current call; its pipe closes when it does."""
+        self.stop_requested = True
+        if self.state is not WorkerState.DEAD:
+            self.state = WorkerState.STOPPING
+        self.queue((_protocol.STOP,))
+        with contextlib.suppress(OSError):  # already gone: the pool sees its pipe close
+            self.flush()
+
+    def kill(self) -> None:
+        """End the process now, whatever it is doing."""
+        if self.process.exitcode is None:
+            self.process.kill()
+
+    def closed(self) -> None:
+        """Release the pipe once the worker has gone; it will never be sent anything again."""
+        self.state = WorkerState.DEAD
+        self.channel.close()
+
+    def join(self) -> int | None:
+        """Wait until the process has exited and return its exit code.
+
+        The executor's thread reaps the process, so joining the executor (not
+        the process) is what makes the exit code reliably known.  A negative
+        code is the signal that ended the process.  This is the only call to
+        the executor's ``shutdown()``: after a first one it forgets its thread
+        and could not be joined any more.
+        """
+        self.executor.shutdown(wait=True)
+        return self.process.exitcode
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """Say how a process ended, naming the signal that killed it."""
+    if exitcode is None:
+        return "with an unknown status"
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"with exit code {exitcode}"
+
+
+def _process_of(executor: ProcessPoolExecutor) -> multiprocessing.process.BaseProcess:
+    """Return the single process of a one-worker executor.
+
+    ``ProcessPoolExecutor`` only exposes its processes through ``_processes``
+    before Python 3.14; the pool needs the process to read its exit code and
+    to kill it, so this is the one place that reaches inside.
+    """
+    processes = executor._processes
+    (process,) = processes.values()
+    return process

@@ -1,0 +1,141 @@
+"""The public surface: exports, the default pool's lifecycle, errors before load()."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+from helpers import pid_alive, worker_pids
+
+import pygame_async
+
+
+def test_every_export_exists_and_is_documented() -> None:
+    for name in pygame_async.__all__:
+        obj = getattr(pygame_async, name)
+        assert (obj.__doc__ or "").strip(), f"pygame_async.{name} has no docstring"
+
+
+def test_public_classes_show_the_public_module() -> None:
+    assert pygame_async.Pool.__module__ == "pygame_async"
+    assert pygame_async.Task.__module__ == "pygame_async"
+
+
+def test_errors_share_one_base() -> None:
+    for error in (
+        pygame_async.ResultNotSentError,
+        pygame_async.RemoteError,
+        pygame_async.DefinitionLoadError,
+        pygame_async.WorkerCrashedError,
+    ):
+        assert issubclass(error, pygame_async.AsyncError)
+
+
+def test_importing_the_core_does_not_import_pygame() -> None:
+    code = "import sys, pygame_async; print('pygame' in sys.modules)"
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert output.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("call", "what"),
+    [
+        (lambda: pygame_async.shutdown(), "shutdown()"),
+        (lambda: pygame_async.update(), "update()"),
+        (lambda: pygame_async.wait(0), "wait()"),
+        (lambda: pygame_async.get_worker_count(), "get_worker_count()"),
+        (lambda: pygame_async.get_pending_count(), "get_pending_count()"),
+        (lambda: pygame_async.add_worker(), "add_worker()"),
+        (lambda: pygame_async.stop_workers(1), "stop_workers()"),
+        (lambda: pygame_async.define("f", abs), "define()"),
+        (lambda: pygame_async.undefine("f"), "undefine()"),
+        (lambda: pygame_async.call(None, "f"), "call()"),
+        (lambda: pygame_async.ensure.at_least(1), "ensure"),
+        (lambda: pygame_async.ensure.at_most(1), "ensure"),
+        (lambda: pygame_async.ensure.exactly(1), "ensure"),
+    ],
+)
+def test_module_functions_before_load_say_to_load_first(call, what: str) -> None:
+    with pytest.raises(RuntimeError, match=r"call pygame_async\.load\(\) first") as info:
+        call()
+    assert what in str(info.value)
+
+
+def test_load_starts_warm_workers_and_shutdown_releases_them() -> None:
+    pool = pygame_async.load(2)
+    assert isinstance(pool, pygame_async.Pool)
+    assert pygame_async.get_worker_count() == 2
+    assert all(worker.idle for worker in pool._workers), "workers are ready when load returns"
+    pids = worker_pids(pool)
+    assert all(pid_alive(pid) for pid in pids)
+    pygame_async.shutdown()
+    assert not any(pid_alive(pid) for pid in pids)
+    with pytest.raises(RuntimeError, match="load"):
+        pygame_async.get_worker_count()
+
+
+def test_load_twice_raises_and_load_after_shutdown_works() -> None:
+    pygame_async.load(1)
+    try:
+        with pytest.raises(RuntimeError, match="already loaded"):
+            pygame_async.load(1)
+    finally:
+        pygame_async.shutdown()
+    pool = pygame_async.load(1)
+    try:
+        pygame_async.define("double", lambda x: 2 * x)
+        assert pygame_async.call(None, "double", 21).result(timeout=10) == 42
+    finally:
+        pygame_async.shutdown()
+    assert pool.get_worker_count() == 0
+
+
+def test_module_functions_act_on_the_default_pool(loaded: pygame_async.Pool) -> None:
+    results: list[int] = []
+    square = pygame_async.define("square", lambda x: x * x)
+    assert isinstance(square, pygame_async.AsyncFunction)
+    assert square.name == "square"
+    square(results.append, 3)
+    pygame_async.call(results.append, "square", 4)
+    assert pygame_async.get_pending_count() == 2
+    assert pygame_async.wait(timeout=10)
+    assert sorted(results) == [9, 16]
+    assert pygame_async.get_pending_count() == 0
+    pygame_async.ensure.at_least(3)
+    assert pygame_async.get_worker_count() == 3 == loaded.get_worker_count()
+    pygame_async.add_worker()
+    pygame_async.stop_workers(2)
+    assert pygame_async.get_worker_count() == 2
+    pygame_async.undefine("square")
+    with pytest.raises(LookupError):
+        pygame_async.call(None, "square", 1)
+
+
+def test_several_pools_are_independent() -> None:
+    with pygame_async.Pool(1) as first, pygame_async.Pool(1) as second:
+        first.define("f", lambda: "first")
+        second.define("f", lambda: "second")
+        assert first.call(None, "f").result(timeout=10) == "first"
+        assert second.call(None, "f").result(timeout=10) == "second"
+        second.add_worker()
+        assert (first.get_worker_count(), second.get_worker_count()) == (1, 2)
+        with pytest.raises(LookupError):
+            first.call(None, "g")
+
+
+def test_pool_rejects_bad_worker_counts() -> None:
+    with pytest.raises(TypeError, match=r"Pool\(workers\): workers must be an int"):
+        pygame_async.Pool("2")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="0 or more"):
+        pygame_async.Pool(-1)
+
+
+def test_io_thread_is_gone_after_shutdown() -> None:
+    before = set(threading.enumerate())
+    with pygame_async.Pool(1):
+        pass
+    assert {t for t in threading.enumerate() if t.name == "pygame_async-io"} - before == set()

@@ -1,0 +1,157 @@
+"""Callback forms, and failures that are never dropped silently."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import types
+
+import pytest
+
+import pygame_async
+
+
+class Unpicklable(Exception):
+    """An exception carrying a lock, so it cannot travel back from a worker."""
+
+    def __init__(self) -> None:
+        super().__init__("holds a lock")
+        self.lock = threading.Lock()
+
+
+def raise_value_error(text: str) -> None:
+    raise ValueError(text)
+
+
+def raise_unpicklable() -> None:
+    raise Unpicklable()
+
+
+def return_lock() -> threading.Lock:
+    return threading.Lock()
+
+
+@pytest.fixture
+def defined(pool: pygame_async.Pool) -> pygame_async.Pool:
+    pool.define("ok", lambda: "fine")
+    pool.define("fail", raise_value_error)
+    return pool
+
+
+def deliver_one(pool: pygame_async.Pool, task: pygame_async.Task) -> None:
+    task.exception(timeout=10)
+    assert pool.update() == 1
+
+
+def test_none_callback_logs_a_failure_with_its_remote_traceback(defined, caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="pygame_async")
+    deliver_one(defined, defined.call(None, "fail", "boom"))
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING and record.name == "pygame_async"
+    assert "'fail'" in record.getMessage()
+    text = caplog.text
+    assert "ValueError: boom" in text
+    assert "RemoteTraceback" in text and "in raise_value_error" in text
+
+
+def test_none_callback_ignores_success(defined, caplog) -> None:
+    deliver_one(defined, defined.call(None, "ok"))
+    assert caplog.records == []
+
+
+def test_function_callback_gets_the_result_and_is_skipped_on_failure(defined, caplog) -> None:
+    results: list[object] = []
+    deliver_one(defined, defined.call(results.append, "ok"))
+    assert results == ["fine"]
+    deliver_one(defined, defined.call(results.append, "fail", "bad"))
+    assert results == ["fine"], "not called on failure"
+    assert "ValueError: bad" in caplog.text, "but the failure is logged"
+
+
+@pytest.mark.parametrize("form", ["object", "mapping"])
+def test_success_error_pair(defined, form: str) -> None:
+    successes: list[object] = []
+    errors: list[BaseException] = []
+    handlers = {"success": successes.append, "error": errors.append}
+    callback = handlers if form == "mapping" else types.SimpleNamespace(**handlers)
+    deliver_one(defined, defined.call(callback, "ok"))
+    deliver_one(defined, defined.call(callback, "fail", "nope"))
+    assert successes == ["fine"]
+    (error,) = errors
+    assert type(error) is ValueError and str(error) == "nope"
+    assert isinstance(error.__cause__, pygame_async.RemoteTraceback)
+    assert "raise_value_error" in str(error.__cause__)
+
+
+def test_a_pair_with_a_missing_or_none_side_falls_back(defined, caplog) -> None:
+    results: list[object] = []
+    deliver_one(defined, defined.call({"error": results.append}, "ok"))  # no success: ignored
+    deliver_one(defined, defined.call({"success": results.append, "error": None}, "fail", "x"))
+    assert results == []
+    assert "ValueError: x" in caplog.text
+
+    class OnlySuccess:
+        def success(self, value: object) -> None:
+            results.append(value)
+
+    deliver_one(defined, defined.call(OnlySuccess(), "ok"))
+    assert results == ["fine"]
+
+
+@pytest.mark.parametrize(
+    ("callback", "message"),
+    [
+        (42, "callback must be None, a function"),
+        ("text", "callback must be None, a function"),
+        ({"succes": print}, "may only have the keys"),
+        ({"success": 3}, "'success' must be a function"),
+        (types.SimpleNamespace(error="no"), "'error' must be a function"),
+    ],
+)
+def test_bad_callbacks_raise_type_error_at_call(defined, callback: object, message: str) -> None:
+    with pytest.raises(TypeError, match=message) as info:
+        defined.call(callback, "ok")
+    assert "call('ok')" in str(info.value)
+    assert defined.get_pending_count() == 0
+
+
+def test_an_exception_that_cannot_travel_arrives_as_remote_error(pool) -> None:
+    pool.define("raise_unpicklable", raise_unpicklable)
+    errors: list[BaseException] = []
+    deliver_one(pool, pool.call({"error": errors.append}, "raise_unpicklable"))
+    (error,) = errors
+    assert isinstance(error, pygame_async.RemoteError)
+    assert error.type_name.endswith("Unpicklable") and "holds a lock" in str(error)
+    assert "raise_unpicklable" in str(error.__cause__)
+
+
+def test_a_result_that_cannot_travel_fails_that_call_only(pool) -> None:
+    pool.define("return_lock", return_lock)
+    pool.define("ok", lambda: "fine")
+    errors: list[BaseException] = []
+    deliver_one(pool, pool.call({"error": errors.append}, "return_lock"))
+    (error,) = errors
+    assert isinstance(error, pygame_async.ResultNotSentError)
+    assert str(error).startswith("cannot send result of 'return_lock': ")
+    assert pool.call(None, "ok").result(timeout=10) == "fine", "the worker survives"
+
+
+def test_a_callback_exception_propagates_and_loses_nothing(defined) -> None:
+    delivered: list[object] = []
+
+    def explode(value: object) -> None:
+        raise RuntimeError("callback bug")
+
+    tasks = [defined.call(explode, "ok")] + [defined.call(delivered.append, "ok") for _ in range(3)]
+    for task in tasks:
+        task.result(timeout=10)
+    assert defined.get_pending_count() == 4
+    first_done = defined._completed[0]
+    with pytest.raises(RuntimeError, match="callback bug"):
+        while defined.update(budget=0):
+            pass
+    # Everything not yet delivered is still there for the next update().
+    assert defined.get_pending_count() == 3 - len(delivered)
+    defined.update()
+    assert len(delivered) == 3
+    assert first_done in tasks

@@ -1,0 +1,191 @@
+"""define/undefine: what can be defined, versions, and what crosses to workers once."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import pytest
+
+import pygame_async
+
+# Counts, inside each worker process, how often a Payload was unpickled there.
+unpickled_in_this_process = 0
+
+
+class Payload:
+    """A large object whose unpickling is counted in the process that unpickles it."""
+
+    def __init__(self, size: int) -> None:
+        self.data = bytes(size)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_payload, (self.data,))
+
+
+def _rebuild_payload(data: bytes) -> Payload:
+    global unpickled_in_this_process
+    unpickled_in_this_process += 1
+    payload = Payload.__new__(Payload)
+    payload.data = data
+    return payload
+
+
+def make_closure(payload: Payload):
+    def size_and_unpickles(_: int) -> tuple[int, int]:
+        import test_definitions
+
+        return len(payload.data), test_definitions.unpickled_in_this_process
+
+    return size_and_unpickles
+
+
+def test_a_closure_crosses_to_each_worker_once_not_per_call(pool: pygame_async.Pool) -> None:
+    payload = Payload(8 * 1024 * 1024)
+    pool.define("measure", make_closure(payload))
+    replies = [pool.call(None, "measure", i).result(timeout=20) for i in range(40)]
+    assert {size for size, _ in replies} == {8 * 1024 * 1024}
+    assert {count for _, count in replies} == {1}, "unpickled once per worker, never per call"
+
+
+def test_lambdas_and_closures_work(pool: pygame_async.Pool) -> None:
+    offset = 10
+    pool.define("lambda", lambda x: x + offset)
+
+    def outer() -> object:
+        table = {"a": 1}
+        return lambda key: table[key]
+
+    pool.define("closure", outer())
+    assert pool.call(None, "lambda", 1).result(timeout=10) == 11
+    assert pool.call(None, "closure", "a").result(timeout=10) == 1
+
+
+def test_a_function_from_the_games_own_module(
+    pool: pygame_async.Pool, tmp_path, monkeypatch
+) -> None:
+    # The module is importable only through the game's sys.path and working
+    # directory: workers started now must see both.
+    (tmp_path / "game_logic.py").write_text("def triple(x):\n    return 3 * x\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import game_logic
+
+    with pygame_async.Pool(1) as fresh:
+        fresh.define("triple", game_logic.triple)
+        assert fresh.call(None, "triple", 5).result(timeout=10) == 15
+        fresh.define("cwd", lambda: __import__("os").getcwd())
+        assert fresh.call(None, "cwd").result(timeout=10) == str(tmp_path)
+    sys.modules.pop("game_logic", None)
+
+
+def test_redefinition_applies_to_later_calls_only(tmp_path) -> None:
+    from test_calls import block_until
+
+    with pygame_async.Pool(1) as pool:
+        pool.define("block_until", block_until)
+        pool.define("version", lambda: "old")
+        blocker = pool.call(None, "block_until", str(tmp_path / "gate"))
+        before = pool.call(None, "version")  # queued behind the blocker
+        version = pool.define("version", lambda: "new")
+        after = version(None)
+        (tmp_path / "gate").touch()
+        blocker.result(timeout=10)
+        assert before.result(timeout=10) == "old"
+        assert after.result(timeout=10) == "new"
+
+
+def test_pending_calls_survive_undefine_and_later_calls_fail_at_once(tmp_path) -> None:
+    from test_calls import block_until
+
+    with pygame_async.Pool(1) as pool:
+        pool.define("block_until", block_until)
+        pool.define("answer", lambda: 42)
+        blocker = pool.call(None, "block_until", str(tmp_path / "gate"))
+        pending = pool.call(None, "answer")
+        pool.undefine("answer")
+        with pytest.raises(LookupError, match=r"call\('answer'\): no function is defined"):
+            pool.call(None, "answer")
+        (tmp_path / "gate").touch()
+        blocker.result(timeout=10)
+        assert pending.result(timeout=10) == 42
+
+
+def test_a_worker_started_later_gets_old_versions_still_needed() -> None:
+    with pygame_async.Pool(0) as pool:
+        pool.define("version", lambda: 1)
+        first = pool.call(None, "version")
+        pool.define("version", lambda: 2)
+        second = pool.call(None, "version")
+        pool.undefine("version")
+        pool.add_worker()
+        assert (first.result(timeout=10), second.result(timeout=10)) == (1, 2)
+
+
+def test_superseded_definitions_are_retired() -> None:
+    with pygame_async.Pool(1) as pool:
+        for version in range(5):
+            pool.define("f", lambda version=version: version)
+            assert pool.call(None, "f").result(timeout=10) == version
+        pool.update()
+        (worker,) = pool._workers
+        current = pool._definitions.lookup("f")
+        assert worker.known_definitions == {current.id}
+
+
+def test_undefining_an_unknown_name_is_not_an_error(pool: pygame_async.Pool) -> None:
+    pool.undefine("never-defined")
+
+
+def test_lookup_error_names_what_is_defined(pool: pygame_async.Pool) -> None:
+    pool.define("alpha", abs)
+    with pytest.raises(LookupError, match=r"no function is defined.*'alpha'"):
+        pool.call(None, "beta")
+
+
+@pytest.mark.parametrize(
+    ("name", "function", "error", "message"),
+    [
+        (3, abs, TypeError, "name must be a str"),
+        ("", abs, ValueError, "name must not be empty"),
+        ("f", 3, TypeError, r"define\('f', function\): function must be callable"),
+    ],
+)
+def test_define_rejects_bad_input(pool, name, function, error, message) -> None:
+    with pytest.raises(error, match=message):
+        pool.define(name, function)
+
+
+def test_define_rejects_a_function_that_cannot_be_pickled(pool: pygame_async.Pool) -> None:
+    lock = threading.Lock()
+    with pytest.raises(
+        TypeError, match=r"define\('locked', function\): the function cannot be sent"
+    ):
+        pool.define("locked", lambda: lock)
+
+
+def test_an_argument_that_cannot_be_sent_fails_at_call_naming_it(pool: pygame_async.Pool) -> None:
+    pool.define("f", lambda *args, **kwargs: None)
+    with pytest.raises(TypeError, match=r"call\('f'\): argument 2 \(_thread.lock\) cannot be sent"):
+        pool.call(None, "f", 1, threading.Lock())
+    with pytest.raises(TypeError, match=r"call\('f'\): keyword argument 'key' \(_thread.lock\)"):
+        pool.call(None, "f", key=threading.Lock())
+    assert pool.get_pending_count() == 0
+
+
+def test_a_definition_the_worker_cannot_load_fails_its_calls_only(
+    pool: pygame_async.Pool, tmp_path, monkeypatch
+) -> None:
+    # The workers are already running, so they never see this sys.path entry.
+    (tmp_path / "only_in_the_game.py").write_text("def f():\n    return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import only_in_the_game
+
+    pool.define("unloadable", only_in_the_game.f)
+    pool.define("fine", lambda: "fine")
+    error = pool.call(None, "unloadable").exception(timeout=10)
+    assert isinstance(error, pygame_async.DefinitionLoadError)
+    assert "'unloadable'" in str(error) and "only_in_the_game" in str(error)
+    assert "ModuleNotFoundError" in str(error.__cause__)
+    assert pool.call(None, "fine").result(timeout=10) == "fine"
+    sys.modules.pop("only_in_the_game", None)

@@ -1,0 +1,118 @@
+"""Worker processes: never fork the game, never re-run its script, stay quiet."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pygame_async
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_script(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "game.py"
+    script.write_text(textwrap.dedent(source))
+    return subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={
+            "PYTHONPATH": str(REPO),
+            "SDL_VIDEODRIVER": "dummy",
+            "SDL_AUDIODRIVER": "dummy",
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+
+
+def test_a_script_without_main_guard_runs_its_top_level_once(tmp_path: Path) -> None:
+    # Like a small game: top-level code that opens a window, defines functions
+    # in __main__, and uses the pool without `if __name__ == "__main__":`.
+    result = run_script(
+        tmp_path,
+        """
+        import os, pygame
+        import pygame_async
+        print("top-level ran in", os.getpid(), flush=True)
+        pygame.init()
+        screen = pygame.display.set_mode((64, 48))
+        SCALE = 3
+
+        def scaled(x):
+            return x * SCALE, os.getpid()
+
+        class Point:
+            def __init__(self, x):
+                self.x = x
+
+        pygame_async.load(2)
+        pygame_async.define("scaled", scaled)
+        pygame_async.define("point", lambda x: Point(x))
+        values = [pygame_async.call(None, "scaled", i).result(timeout=20) for i in range(6)]
+        point = pygame_async.call(None, "point", 5).result(timeout=20)
+        assert [v for v, _ in values] == [0, 3, 6, 9, 12, 15]
+        assert type(point) is Point and point.x == 5
+        assert all(pid != os.getpid() for _, pid in values)
+        pygame_async.shutdown()
+        print("done", flush=True)
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len([line for line in lines if line.startswith("top-level ran")]) == 1
+    assert lines[-1] == "done"
+    assert "Traceback" not in result.stderr
+
+
+def test_workers_do_not_import_pygame_unless_a_function_does(tmp_path: Path) -> None:
+    result = run_script(
+        tmp_path,
+        """
+        import sys
+        import pygame  # the game has pygame; its workers need not
+        import pygame_async
+
+        with pygame_async.Pool(1) as pool:
+            pool.define("has_pygame", lambda: "pygame" in sys.modules)
+            pool.define("use_pygame", lambda: __import__("pygame").Rect(1, 2, 3, 4).size[0] * 4)
+            print(pool.call(None, "has_pygame").result(timeout=20))
+            print(pool.call(None, "use_pygame").result(timeout=20))
+            print(pool.call(None, "has_pygame").result(timeout=20))
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    banners = [line for line in lines if line.startswith(("pygame ", "pygame-ce "))]
+    assert len(banners) == 1, "the game's own import prints the banner; no worker does"
+    assert [line for line in lines if line in ("False", "12", "True")] == ["False", "12", "True"]
+
+
+def test_a_game_that_exits_without_shutdown_leaves_no_worker(tmp_path: Path) -> None:
+    result = run_script(
+        tmp_path,
+        """
+        import os
+        import pygame_async
+
+        pool = pygame_async.load(2)
+        pygame_async.define("getpid", os.getpid)
+        pids = {pygame_async.call(None, "getpid").result(timeout=20) for _ in range(4)}
+        print(*[worker.pid for worker in pool._workers], flush=True)
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    for pid in map(int, result.stdout.split()):
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+
+
+def test_the_worker_context_never_forks() -> None:
+    from pygame_async._process import worker_context
+
+    assert worker_context().get_start_method() == "spawn"
+    assert pygame_async.Pool.__init__ is not None
