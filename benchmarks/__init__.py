@@ -1,0 +1,1 @@
+"""Benchmarks of pygame_async against other process pools: ``python -m benchmarks.run``."""

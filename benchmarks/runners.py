@@ -1,0 +1,212 @@
+"""The pools under test, behind one small interface: bind a function, submit, collect.
+
+``bind(name, func)`` returns ``submit(*args) -> handle``; ``result(handle)``
+blocks until that call's result is back and ``gather(handles)`` collects many.
+Every wait has a timeout, so a broken pool fails the run instead of hanging it.
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from types import TracebackType
+from typing import Any
+
+import pygame_async
+
+try:
+    import loky  # type: ignore[import-untyped]
+except ImportError:  # a benchmark-only dependency: its rows then say "not installed"
+    loky = None
+
+WORKERS = 2
+TIMEOUT = 120.0  # seconds any single wait may take before the run fails
+
+Submit = Callable[..., Any]
+
+
+class Runner(abc.ABC):
+    """One pool with ``WORKERS`` workers; a context manager that always shuts it down."""
+
+    label: str
+    sends_closures = True  # False: functions must be importable module-level ones
+    modes: tuple[str, ...] = ("",)  # ways to wait for one result, measured separately
+    mode = ""
+    unavailable: str | None = None  # why this pool cannot run here, e.g. not installed
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Create the pool; on failure leave no process behind."""
+
+    @abc.abstractmethod
+    def bind(self, name: str, func: Callable[..., Any]) -> Submit:
+        """Return ``submit(*args) -> handle`` running ``func(*args)`` in a worker."""
+
+    @abc.abstractmethod
+    def result(self, handle: Any) -> Any:
+        """Block until the call behind ``handle`` is done; return its result or raise."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Shut the pool down and wait until no worker process remains."""
+
+    def gather(self, handles: list[Any]) -> list[Any]:
+        """Results of ``handles``, in order."""
+        return [self.result(handle) for handle in handles]
+
+    def __enter__(self) -> Runner:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class _Slot:
+    """A pygame_async success/error callback pair that keeps the outcome."""
+
+    __slots__ = ("done", "exception", "value")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.value: Any = None
+        self.exception: BaseException | None = None
+
+    def success(self, value: Any) -> None:
+        self.value = value
+        self.done = True
+
+    def error(self, exception: BaseException) -> None:
+        self.exception = exception
+        self.done = True
+
+    def outcome(self) -> Any:
+        if self.exception is not None:
+            raise self.exception
+        return self.value
+
+
+class PygameAsyncRunner(Runner):
+    """pygame_async: define once, call with a callback, deliver in ``update()``.
+
+    Mode ``update`` waits for one result like an uncapped game loop, calling
+    ``pool.update()`` without sleeping; mode ``wait`` calls ``pool.wait()``.
+    """
+
+    label = "pygame_async"
+    modes = ("update", "wait")
+    mode = "update"
+
+    def start(self) -> None:
+        self._pool = pygame_async.Pool(WORKERS)
+
+    def bind(self, name: str, func: Callable[..., Any]) -> Submit:
+        call = self._pool.define(name, func)
+
+        def submit(*args: Any) -> _Slot:
+            slot = _Slot()
+            call(slot, *args)
+            return slot
+
+        return submit
+
+    def result(self, handle: _Slot) -> Any:
+        if self.mode == "wait":
+            self._wait()
+        else:
+            deadline = time.perf_counter() + TIMEOUT
+            update = self._pool.update
+            while not handle.done:
+                update()
+                if time.perf_counter() > deadline:
+                    raise TimeoutError(f"pygame_async: no result after {TIMEOUT} s")
+        return handle.outcome()
+
+    def gather(self, handles: list[_Slot]) -> list[Any]:
+        self._wait()
+        return [handle.outcome() for handle in handles]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_pending=True)
+
+    def _wait(self) -> None:
+        if not self._pool.wait(TIMEOUT):
+            raise TimeoutError(f"pygame_async: calls still pending after {TIMEOUT} s")
+
+
+class ProcessPoolRunner(Runner):
+    """``concurrent.futures.ProcessPoolExecutor`` on the forkserver context."""
+
+    label = "ProcessPoolExecutor"
+    sends_closures = False
+
+    def start(self) -> None:
+        context = multiprocessing.get_context("forkserver")
+        self._executor = ProcessPoolExecutor(WORKERS, mp_context=context)
+
+    def bind(self, name: str, func: Callable[..., Any]) -> Submit:
+        return functools.partial(self._executor.submit, func)
+
+    def result(self, handle: Any) -> Any:
+        return handle.result(TIMEOUT)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+class MultiprocessingRunner(Runner):
+    """``multiprocessing.Pool`` on the forkserver context, with ``apply_async``."""
+
+    label = "multiprocessing.Pool"
+    sends_closures = False
+
+    def start(self) -> None:
+        self._pool = multiprocessing.get_context("forkserver").Pool(WORKERS)
+
+    def bind(self, name: str, func: Callable[..., Any]) -> Submit:
+        apply_async = self._pool.apply_async
+        return lambda *args: apply_async(func, args)
+
+    def result(self, handle: Any) -> Any:
+        return handle.get(TIMEOUT)
+
+    def close(self) -> None:
+        self._pool.terminate()  # every result is in by now: nothing is lost
+        self._pool.join()
+
+
+class LokyRunner(Runner):
+    """``loky.get_reusable_executor``; it pickles functions with cloudpickle, closures too."""
+
+    label = "loky"
+    unavailable = None if loky is not None else "loky: not installed"
+
+    def start(self) -> None:
+        self._executor = loky.get_reusable_executor(max_workers=WORKERS)
+
+    def bind(self, name: str, func: Callable[..., Any]) -> Submit:
+        return functools.partial(self._executor.submit, func)
+
+    def result(self, handle: Any) -> Any:
+        return handle.result(TIMEOUT)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, kill_workers=True)
+
+
+RUNNERS: tuple[type[Runner], ...] = (
+    PygameAsyncRunner,
+    ProcessPoolRunner,
+    MultiprocessingRunner,
+    LokyRunner,
+)
+BASELINE = ProcessPoolRunner.label
