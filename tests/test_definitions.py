@@ -61,9 +61,7 @@ def test_lambdas_and_closures_work(pool: pygame_async.Pool) -> None:
     assert pool.call(None, "closure", "a").result(timeout=10) == 1
 
 
-def test_a_function_from_the_games_own_module(
-    pool: pygame_async.Pool, tmp_path, monkeypatch
-) -> None:
+def test_a_function_from_the_games_own_module(tmp_path, monkeypatch) -> None:
     # The module is importable only through the game's sys.path and working
     # directory: workers started now must see both.
     (tmp_path / "game_logic.py").write_text("def triple(x):\n    return 3 * x\n")
