@@ -29,7 +29,8 @@ def mandelbrot_row(y: int) -> bytes:
         z, n = 0j, 0
         while abs(z) <= 2 and n < MAX_ITERATIONS:
             z, n = z * z + c, n + 1
-        shades[x] = 255 * n // MAX_ITERATIONS
+        # A fourth root spreads the many quick escapes over visible shades.
+        shades[x] = int(255 * (n / MAX_ITERATIONS) ** 0.25)
     return bytes(shades)
 
 
