@@ -9,7 +9,7 @@ The Python successor of LÖVE's Async library::
     find_path(unit.follow, start, goal)       # queued; runs in a worker
     ...
     pygame_async.update()                     # every frame: run finished callbacks
-    ...
+    ...                                       # (or on pygame_async.UPDATE_EVENT)
     pygame_async.shutdown()
 
 The module-level functions act on the default pool made by :func:`load`;
@@ -41,10 +41,13 @@ from pygame_async._errors import (
     ResultNotSentError,
     WorkerCrashedError,
 )
+from pygame_async._events import UPDATE_EVENT
 from pygame_async._pool import Pool
 from pygame_async._task import Task
+from pygame_async._worker import report_progress
 
 __all__ = [
+    "UPDATE_EVENT",
     "AsyncError",
     "AsyncFunction",
     "DefinitionLoadError",
@@ -62,6 +65,7 @@ __all__ = [
     "get_pending_count",
     "get_worker_count",
     "load",
+    "report_progress",
     "shutdown",
     "stop_workers",
     "undefine",
@@ -80,6 +84,7 @@ for _public in (
     ResultNotSentError,
     Task,
     WorkerCrashedError,
+    report_progress,
 ):
     _public.__module__ = __name__  # users see pygame_async.Pool, not pygame_async._pool.Pool
 del _public

@@ -3,15 +3,17 @@
 This is the delivery seam.  ``call()`` turns its ``callback`` argument into a
 :class:`Delivery` at once (so a bad callback fails at the call that made it),
 and ``update()`` later hands each finished task to its delivery on the game's
-thread.  The pygame adapter adds a form of its own (pygame event types)
-through :func:`add_callback_form`.
+thread.  The pygame adapter plugs in here without the core importing pygame:
+it adds a form of its own (pygame event types, delivered by posting an event
+from a pool thread) through :func:`add_callback_form`, and the wake-up that
+tells an event-driven game to call ``update()`` through :func:`set_wakeup`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from pygame_async._task import Task
@@ -21,14 +23,25 @@ logger = logging.getLogger("pygame_async")
 CallbackForm = Callable[[object, str], "Delivery | None"]
 _extra_forms: list[CallbackForm] = []
 
+Wakeup = Callable[[object], bool]
+"""``wakeup(pool)``: make sure the game will call ``pool.update()``.
+
+Called on a pool thread whenever callbacks wait for ``update()``, however
+often; returns True if a wake-up is waiting for the game.
+"""
+_wakeup: Wakeup | None = None
+
 _PAIR_KEYS = frozenset({"success", "error"})
 
 
 class Delivery(Protocol):
     """How one call's outcome reaches the game."""
 
-    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> None:
-        """Hand over the outcome: ``exception`` is None on success."""
+    posted: ClassVar[bool]
+    """True if delivering only posts an event, which any thread may do."""
+
+    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> bool:
+        """Hand over the outcome (``exception`` is None on success); False to retry later."""
 
 
 def add_callback_form(form: CallbackForm) -> None:
@@ -38,6 +51,17 @@ def add_callback_form(form: CallbackForm) -> None:
     recognises and None for the others.
     """
     _extra_forms.append(form)
+
+
+def set_wakeup(wakeup: Wakeup) -> None:
+    """Install the hook pools use to ask the game to call ``update()``."""
+    global _wakeup
+    _wakeup = wakeup
+
+
+def wake(pool: object) -> bool:
+    """Ask the game to call ``pool.update()``; True if a wake-up is waiting for it."""
+    return _wakeup is not None and _wakeup(pool)
 
 
 def resolve(callback: object, function_name: str) -> Delivery:
@@ -89,9 +113,12 @@ def _pair(success: object, error: object, function_name: str) -> Delivery:
 
 
 class _FireAndForget:
-    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> None:
+    posted: ClassVar[bool] = False
+
+    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> bool:
         if exception is not None:
             log_failure(task, exception)
+        return True
 
 
 _FIRE_AND_FORGET = _FireAndForget()
@@ -99,19 +126,22 @@ _FIRE_AND_FORGET = _FireAndForget()
 
 class _SuccessOnly:
     __slots__ = ("_success",)
+    posted: ClassVar[bool] = False
 
     def __init__(self, success: Callable[[Any], object]) -> None:
         self._success = success
 
-    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> None:
+    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> bool:
         if exception is not None:
             log_failure(task, exception)
         else:
             self._success(value)
+        return True
 
 
 class _SuccessErrorPair:
     __slots__ = ("_error", "_success")
+    posted: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -121,7 +151,7 @@ class _SuccessErrorPair:
         self._success = success
         self._error = error
 
-    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> None:
+    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> bool:
         if exception is None:
             if self._success is not None:
                 self._success(value)
@@ -129,3 +159,4 @@ class _SuccessErrorPair:
             self._error(exception)
         else:
             log_failure(task, exception)
+        return True

@@ -15,13 +15,20 @@ How one call travels::
   a reply arrives it files the task under ``_completed`` and gives the now
   idle worker the next queued call, so workers stay busy between frames.
 * ``update()`` runs callbacks, only ever on the thread that calls it.
+* A call whose callback is a pygame event type is delivered by posting its
+  event, which the I/O thread does as soon as the reply arrives (an event
+  that cannot be posted yet waits, in order, for a later try).  When
+  callbacks wait for ``update()``, the pool asks the game for one through a
+  wake-up event (see :mod:`pygame_async._events`).
 * A worker that dies closes its pipe; the I/O thread fails the one call it
   was running, joins the process and starts a replacement.
+* The thread lane (``_run_in_thread``) runs game-process work, such as
+  decoders that release the GIL, and files its outcomes like a worker's.
 
 Each worker runs at most one call at a time, so "handed to a worker" means
 "started": a queued call can be cancelled until then, and calls start in the
 order they were made.  ``_lock`` guards all the state below; no callback ever
-runs while it is held.
+runs while it is held, nor does any unpickling of results.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing import connection
 from types import TracebackType
 from typing import Any
@@ -57,6 +65,10 @@ class _PoolState(enum.Enum):
 
 _live_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
 
+LOCAL_DEFINITION_ID = 0
+"""The definition id of thread-lane calls: they run in the game process."""
+_THREAD_LANE_WIDTH = 2
+
 
 class Pool:
     """A pool of worker processes running defined functions for the game.
@@ -76,8 +88,13 @@ class Pool:
         self._workers: list[Worker] = []  # alive, stopping, or dead but not yet joined
         self._lost: list[Worker] = []  # dead, waiting for the I/O thread to join them
         self._queue: deque[Task] = deque()
-        self._completed: deque[Task] = deque()
+        self._completed: deque[Task] = deque()  # finished, for update() to deliver
+        self._to_post: deque[Task] = deque()  # finished, delivered by posting an event
+        self._progressed: dict[Task, None] = {}  # tasks with a progress report to deliver
         self._pending = 0  # calls made and not yet delivered or cancelled
+        self._posting = threading.Lock()  # one thread at a time posts, so events keep order
+        self._opening = threading.Lock()  # one thread at a time unpickles a given reply
+        self._threads: ThreadPoolExecutor | None = None  # the thread lane, made when needed
         self._task_ids = itertools.count(1)
         self._wakeup_reader, self._wakeup_writer = connection.Pipe(duplex=False)
         self._wakeup_sent = False
@@ -197,6 +214,16 @@ class Pool:
         """
         limit = _validate.seconds("update(budget)", "budget", budget)
         started = time.perf_counter()
+        with self._lock:
+            progressed, self._progressed = self._progressed, {}
+        for task in progressed:
+            task._report_progress()
+        if self._to_post and self._posting.acquire(blocking=False):
+            # Otherwise a pool thread is posting them right now.
+            try:
+                self._post_finished()
+            finally:
+                self._posting.release()
         delivered = 0
         while True:
             with self._lock:
@@ -227,6 +254,48 @@ class Pool:
                     if remaining is not None and remaining <= 0:
                         return False
                     self._changed.wait(remaining)
+
+    def _run_in_thread(
+        self, callback: object, name: str, function: Callable[..., Any], /, *args: Any
+    ) -> Task:
+        """Run ``function(*args)`` on the pool's thread lane, in the game process.
+
+        For work that must happen in this process and does not hold the GIL
+        for long (decoders that release it, file reads).  The outcome reaches
+        ``callback`` like a worker call's: through ``update()``, counted as
+        pending, cancellable until it starts.  Used by ``pygame_async.assets``.
+        """
+        _validate.name("_run_in_thread(callback, name, function)", name)
+        delivery = _callbacks.resolve(callback, name)
+        with self._lock:
+            self._require_running(f"_run_in_thread({name!r})")
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(
+                    max_workers=_THREAD_LANE_WIDTH, thread_name_prefix="pygame_async-thread"
+                )
+            definition = Definition(LOCAL_DEFINITION_ID, name, b"")
+            task = Task(self, next(self._task_ids), definition, delivery, b"")
+            definition.calls_in_flight += 1
+            self._pending += 1
+            self._threads.submit(self._run_local, task, function, args)
+        return task
+
+    def _run_local(self, task: Task, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        with self._lock:
+            if task.state is not TaskState.QUEUED:
+                return  # cancelled meanwhile
+            task.state = TaskState.RUNNING
+        try:
+            value = function(*args)
+        except BaseException as exc:
+            with self._lock:
+                task._fail(exc)
+                self._finished(task)
+        else:
+            with self._lock:
+                task._succeed(value)
+                self._finished(task)
+        self._announce()
 
     def get_pending_count(self) -> int:
         """Return how many calls were made and are not yet delivered (nor cancelled)."""
@@ -273,12 +342,17 @@ class Pool:
                 self._state = _PoolState.CLOSING
                 if cancel_pending:
                     self._cancel_queued()
-                self._pending -= len(self._completed)
+                self._pending -= len(self._completed) + len(self._to_post)
                 self._completed.clear()
+                self._to_post.clear()
+                self._progressed.clear()
                 self._dispatch()
                 self._wake_io()
+            threads = self._threads
             if wait:
                 self._changed.wait_for(lambda: self._state is _PoolState.CLOSED)
+        if threads is not None:
+            threads.shutdown(wait=wait, cancel_futures=cancel_pending)
         if wait and self._io_thread is not threading.current_thread():
             self._io_thread.join()
 
@@ -355,16 +429,19 @@ class Pool:
         definition.calls_in_flight -= 1
         if definition.retirable:
             self._retire(definition)
-        if self._state is _PoolState.RUNNING:
-            self._completed.append(task)
-        else:
+        if self._state is not _PoolState.RUNNING:
             self._pending -= 1  # shutdown() runs no callbacks
+        elif task._posted:
+            self._to_post.append(task)
+        else:
+            self._completed.append(task)
         self._changed.notify_all()
 
     def _cancel(self, task: Task) -> bool:
         with self._lock:
             if task.state is TaskState.QUEUED:
-                self._queue.remove(task)
+                if task.definition.id != LOCAL_DEFINITION_ID:
+                    self._queue.remove(task)
                 self._cancelled(task)
             return task.state is TaskState.CANCELLED
 
@@ -400,6 +477,38 @@ class Pool:
         self._lost.append(worker)
         self._wake_io()
 
+    # -- posting: any thread, never holding _lock ------------------------------------
+
+    def _announce(self) -> None:
+        """Post finished event-type calls, then ask the game for an ``update()`` if one is due."""
+        with self._posting:
+            self._post_finished()
+            with self._lock:
+                due = self._state is _PoolState.RUNNING and bool(
+                    self._completed or self._progressed
+                )
+            if due:
+                _callbacks.wake(self)
+
+    def _post_finished(self) -> None:
+        """Post the events of finished calls, in order, until one cannot be posted yet.
+
+        The caller holds ``_posting``.  A call counts as pending until its
+        event is posted, so ``wait()`` waits for it.
+        """
+        while True:
+            with self._lock:
+                if not self._to_post:
+                    return
+                task = self._to_post[0]
+            if not task._deliver():  # unpickles the result: not under _lock
+                return
+            with self._lock:
+                if self._to_post and self._to_post[0] is task:  # else shutdown() dropped it
+                    self._to_post.popleft()
+                    self._pending -= 1
+                    self._changed.notify_all()
+
     # -- the I/O thread ---------------------------------------------------------------
 
     def _serve_io(self) -> None:
@@ -423,6 +532,9 @@ class Pool:
                         self._wakeup_sent = False
                     else:
                         self._receive(listening[channel])  # type: ignore[index]
+                news = bool(self._to_post or self._completed or self._progressed)
+            if news:
+                self._announce()
 
     def _receive(self, worker: Worker) -> None:
         if worker.state is WorkerState.DEAD:
@@ -443,6 +555,12 @@ class Pool:
                 self._teach(worker, definition)
             self._flush(worker)
             logger.debug("worker %s is ready", worker.pid)
+        elif kind == _protocol.PROGRESS:
+            task = worker.task
+            if task is not None and task.id == message[1]:
+                task.progress, task.progress_message = message[2], message[3]
+                self._progressed[task] = None
+            return
         else:
             task = worker.task
             if task is None or task.id != message[1]:
@@ -489,6 +607,7 @@ class Pool:
                     self._start_worker()
             self._dispatch()
             self._changed.notify_all()
+        self._announce()
 
     # -- interpreter exit -----------------------------------------------------------
 
@@ -499,6 +618,8 @@ class Pool:
                 self._state = _PoolState.CLOSING
             self._cancel_queued()
             self._completed.clear()
+            self._to_post.clear()
+            self._progressed.clear()
             for worker in self._workers:
                 worker.stop()
                 worker.kill()

@@ -13,6 +13,7 @@ Game to worker::
 Worker to game::
 
     (HELLO, pid)                  ready to take calls
+    (PROGRESS, task_id, fraction, message)   the running call reported progress
     (RESULT, task_id, blob)       the call returned; blob is the pickled value
     (FAILED, task_id, failure)    the call failed; see :class:`RemoteFailure`
 
@@ -34,7 +35,7 @@ from pygame_async._errors import (
 )
 
 DEFINE, FORGET, CALL, STOP = range(4)
-HELLO, RESULT, FAILED = range(4, 7)
+HELLO, RESULT, FAILED, PROGRESS = range(4, 8)
 
 # Failure kinds.
 RAISED = "raised"  # the function raised

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections.abc import Callable
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,7 +26,7 @@ class TaskState(enum.Enum):
 
 
 class _TaskOwner(Protocol):
-    _lock: threading.RLock
+    _opening: threading.Lock
 
     def _cancel(self, task: Task) -> bool: ...
 
@@ -46,12 +47,15 @@ class Task:
     __slots__ = (
         "_delivery",
         "_exception",
+        "_on_progress",
         "_owner",
         "_reply",
         "_value",
         "arguments",
         "definition",
         "id",
+        "progress",
+        "progress_message",
         "state",
     )
 
@@ -72,6 +76,11 @@ class Task:
         self._reply: tuple[Any, ...] | None = None
         self._value: Any = _NO_VALUE
         self._exception: BaseException | None = None
+        self._on_progress: Callable[[float, str | None], object] | None = None
+        self.progress: float | None = None
+        """The latest fraction (0 to 1) the function reported with ``report_progress()``."""
+        self.progress_message: str | None = None
+        """The message of the latest ``report_progress()``, if it gave one."""
 
     @property
     def name(self) -> str:
@@ -124,11 +133,32 @@ class Task:
         self._open_reply()
         return self._exception
 
+    def on_progress(self, callback: Callable[[float, str | None], object]) -> Task:
+        """Call ``callback(fraction, message)`` in ``update()`` when the function reports progress.
+
+        Only the latest report is delivered if several arrive between two
+        updates, and always before the call's own completion.  Returns the
+        task, so ``f(done, *args).on_progress(bar)`` reads naturally.
+        """
+        if not callable(callback):
+            raise TypeError(
+                f"Task.on_progress(callback): callback must be a function taking "
+                f"(fraction, message), got {type(callback).__name__}"
+            )
+        self._on_progress = callback
+        return self
+
     # -- used by the pool ---------------------------------------------------
 
     def _finish(self, reply: tuple[Any, ...]) -> None:
         """Record the worker's reply; it is opened lazily, on the thread that needs it."""
         self._reply = reply
+        self.arguments = b""
+        self.state = TaskState.FINISHED
+
+    def _succeed(self, value: Any) -> None:
+        """Finish the task with a value computed in the game process (the thread lane)."""
+        self._value = value
         self.arguments = b""
         self.state = TaskState.FINISHED
 
@@ -139,7 +169,7 @@ class Task:
         self.state = TaskState.FINISHED
 
     def _open_reply(self) -> None:
-        with self._owner._lock:  # result() on another thread may open it too
+        with self._owner._opening:  # result() on another thread may open it too
             reply, self._reply = self._reply, None
             if reply is not None:
                 self._open(reply)
@@ -158,7 +188,21 @@ class Task:
             error.__cause__ = exc
             self._exception = error
 
-    def _deliver(self) -> None:
-        """Run the callback with the outcome (on the thread that calls ``update()``)."""
+    def _deliver(self) -> bool:
+        """Hand the outcome to the callback; False if it must be tried again later.
+
+        Callbacks run on the thread that calls ``update()``; only a delivery
+        that posts a pygame event may run on a pool thread, and only that kind
+        can fail (the event queue is full, or not there).
+        """
         self._open_reply()
-        self._delivery.deliver(self, self._value, self._exception)
+        return self._delivery.deliver(self, self._value, self._exception)
+
+    @property
+    def _posted(self) -> bool:
+        return self._delivery.posted
+
+    def _report_progress(self) -> None:
+        """Run the progress callback with the latest report (in ``update()``)."""
+        if self._on_progress is not None and self.progress is not None:
+            self._on_progress(self.progress, self.progress_message)

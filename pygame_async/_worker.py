@@ -14,8 +14,10 @@ killing the process can.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -25,6 +27,71 @@ from pygame_async import _protocol, _serialization
 from pygame_async._protocol import RemoteFailure
 
 _channel: Connection | None = None
+
+# Progress reports are sent at most this often; the latest one in between is
+# kept, and sent before the call's reply, so the game always ends up with it.
+_PROGRESS_INTERVAL = 0.01
+
+
+class _ProgressReporter:
+    """Sends the running call's progress to the game, throttled."""
+
+    __slots__ = ("_channel", "_pending", "_sent_at", "_task_id")
+
+    def __init__(self, channel: Connection, task_id: int) -> None:
+        self._channel = channel
+        self._task_id = task_id
+        self._sent_at = -math.inf
+        self._pending: tuple[float, str | None] | None = None
+
+    def report(self, fraction: float, message: str | None) -> None:
+        now = time.monotonic()
+        if now - self._sent_at >= _PROGRESS_INTERVAL:
+            self._sent_at = now
+            self._pending = None
+            self._send(fraction, message)
+        else:
+            self._pending = (fraction, message)
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            self._send(*self._pending)
+            self._pending = None
+
+    def _send(self, fraction: float, message: str | None) -> None:
+        self._channel.send_bytes(
+            _protocol.encode((_protocol.PROGRESS, self._task_id, fraction, message))
+        )
+
+
+_reporter: _ProgressReporter | None = None
+
+
+def report_progress(fraction: float, message: str | None = None) -> None:
+    """Tell the game how far the running call is: ``fraction`` from 0 to 1.
+
+    Call it from a function running on a worker; the game sees the latest
+    value as ``task.progress`` (and ``task.progress_message``) and through
+    ``task.on_progress(callback)``.  Cheap enough to call in an inner loop:
+    reports are sent at most every 10 ms, and the last one always arrives
+    before the call's result.  Outside a worker (the same function run
+    directly in the game) it checks its arguments and does nothing else.
+    """
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float):
+        raise TypeError(
+            f"report_progress(fraction): fraction must be a number from 0 to 1, "
+            f"got {type(fraction).__name__}"
+        )
+    if not 0.0 <= fraction <= 1.0:  # also refuses NaN
+        raise ValueError(f"report_progress(fraction): fraction must be from 0 to 1, got {fraction}")
+    if message is not None and not isinstance(message, str):
+        raise TypeError(
+            f"report_progress(fraction, message): message must be a str or None, "
+            f"got {type(message).__name__}"
+        )
+    reporter = _reporter
+    if reporter is not None:
+        reporter.report(float(fraction), message)
 
 
 def initialize(channel: Connection) -> None:
@@ -63,7 +130,7 @@ def _serve(channel: Connection) -> None:
             kind = operation[0]
             if kind == _protocol.CALL:
                 _, task_id, definition_id, arguments = operation
-                channel.send_bytes(_run(task_id, registry[definition_id], arguments))
+                channel.send_bytes(_run(channel, task_id, registry[definition_id], arguments))
             elif kind == _protocol.DEFINE:
                 _, definition_id, name, blob = operation
                 registry[definition_id] = (name, _load_definition(blob))
@@ -82,17 +149,25 @@ def _load_definition(blob: bytes) -> Callable[..., Any] | RemoteFailure:
 
 
 def _run(
-    task_id: int, definition: tuple[str, Callable[..., Any] | RemoteFailure], arguments: bytes
+    channel: Connection,
+    task_id: int,
+    definition: tuple[str, Callable[..., Any] | RemoteFailure],
+    arguments: bytes,
 ) -> bytes:
     """Run one call and return the encoded reply."""
+    global _reporter
     _name, function = definition
     if isinstance(function, RemoteFailure):
         return _protocol.encode((_protocol.FAILED, task_id, function))
+    _reporter = reporter = _ProgressReporter(channel, task_id)
     try:
         args, kwargs = _serialization.loads(arguments)
         value = function(*args, **kwargs)
     except BaseException as exc:
         return _protocol.encode((_protocol.FAILED, task_id, _failure(_protocol.RAISED, exc)))
+    finally:
+        _reporter = None
+        reporter.flush()
     try:
         blob = _serialization.dumps(value)
     except BaseException as exc:

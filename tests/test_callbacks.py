@@ -101,7 +101,7 @@ def test_a_pair_with_a_missing_or_none_side_falls_back(defined, caplog) -> None:
 @pytest.mark.parametrize(
     ("callback", "message"),
     [
-        (42, "callback must be None, a function"),
+        (4.2, "callback must be None, a function"),
         ("text", "callback must be None, a function"),
         ({"succes": print}, "may only have the keys"),
         ({"success": 3}, "'success' must be a function"),

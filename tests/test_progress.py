@@ -1,0 +1,100 @@
+"""Progress reported from inside a worker reaches the game's main thread."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from helpers import BOUND, wait_until
+from test_calls import block_until
+
+import pygame_async
+
+
+def count_up(steps: int) -> int:
+    for step in range(1, steps + 1):
+        pygame_async.report_progress(step / steps, f"step {step}")
+    return steps
+
+
+def half_then_block(path: str) -> str:
+    pygame_async.report_progress(0.5, "halfway")
+    return block_until(path)
+
+
+def report(fraction: object, message: object = None) -> None:
+    pygame_async.report_progress(fraction, message)  # type: ignore[arg-type]
+
+
+def test_progress_callbacks_run_in_update_and_the_last_value_comes_before_the_result(
+    pool: pygame_async.Pool,
+) -> None:
+    pool.define("count_up", count_up)
+    seen: list[tuple[str, object, object]] = []
+    threads: set[threading.Thread] = set()
+
+    def on_progress(fraction: float, message: str | None) -> None:
+        threads.add(threading.current_thread())
+        seen.append(("progress", fraction, message))
+
+    task = pool.call(lambda steps: seen.append(("done", steps, None)), "count_up", 5000)
+    assert task.progress is None and task.progress_message is None
+    assert task.on_progress(on_progress) is task
+    assert pool.wait(timeout=BOUND)
+
+    assert (task.progress, task.progress_message) == (1.0, "step 5000")
+    assert seen[-2:] == [("progress", 1.0, "step 5000"), ("done", 5000, None)]
+    fractions = [fraction for kind, fraction, _ in seen if kind == "progress"]
+    assert fractions == sorted(fractions)
+    # Reports are throttled in the worker; only the latest reaches each update().
+    assert len(fractions) < 5000
+    assert threads == {threading.main_thread()}
+
+
+def test_task_progress_shows_the_latest_report_while_the_call_runs(
+    pool: pygame_async.Pool, tmp_path
+) -> None:
+    pool.define("half_then_block", half_then_block)
+    release = tmp_path / "release"
+    task = pool.call(None, "half_then_block", str(release))
+    wait_until(lambda: task.progress == 0.5)
+    assert task.progress_message == "halfway"
+    assert not task.done()
+    release.touch()
+    assert task.result(timeout=BOUND) == str(release)
+    pool.update()
+
+
+@pytest.mark.parametrize(
+    ("fraction", "message", "error", "text"),
+    [
+        (1.5, None, ValueError, "fraction must be from 0 to 1, got 1.5"),
+        (float("nan"), None, ValueError, "fraction must be from 0 to 1"),
+        ("half", None, TypeError, "fraction must be a number from 0 to 1, got str"),
+        (True, None, TypeError, "got bool"),
+        (0.5, 7, TypeError, "message must be a str or None, got int"),
+    ],
+)
+def test_bad_progress_fails_the_call_that_reported_it(
+    pool: pygame_async.Pool, fraction: object, message: object, error: type, text: str
+) -> None:
+    pool.define("report", report)
+    task = pool.call(None, "report", fraction, message)
+    with pytest.raises(error, match=f"report_progress.*{text.replace('(', '.').replace(')', '.')}"):
+        task.result(timeout=BOUND)
+    pool.update()
+    with pytest.raises(error):  # the same check in the game process
+        report(fraction, message)
+
+
+def test_report_progress_outside_a_worker_does_nothing() -> None:
+    assert count_up(10) == 10
+
+
+def test_on_progress_refuses_a_non_function(pool: pygame_async.Pool) -> None:
+    pool.define("count_up", count_up)
+    task = pool.call(None, "count_up", 1)
+    with pytest.raises(TypeError, match=r"Task.on_progress\(callback\): .* got int"):
+        task.on_progress(3)  # type: ignore[arg-type]
+    assert task.result(timeout=BOUND) == 1
+    pool.update()
