@@ -39,7 +39,9 @@ from pygame_async._errors import (
     RemoteError,
     RemoteTraceback,
     ResultNotSentError,
+    TaskTimeoutError,
     WorkerCrashedError,
+    WorkerStartError,
 )
 from pygame_async._events import UPDATE_EVENT
 from pygame_async._pool import Pool
@@ -57,7 +59,9 @@ __all__ = [
     "RemoteTraceback",
     "ResultNotSentError",
     "Task",
+    "TaskTimeoutError",
     "WorkerCrashedError",
+    "WorkerStartError",
     "add_worker",
     "call",
     "define",
@@ -83,7 +87,9 @@ for _public in (
     RemoteTraceback,
     ResultNotSentError,
     Task,
+    TaskTimeoutError,
     WorkerCrashedError,
+    WorkerStartError,
     report_progress,
 ):
     _public.__module__ = __name__  # users see pygame_async.Pool, not pygame_async._pool.Pool

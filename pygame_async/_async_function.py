@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pygame_async import _validate
+
 if TYPE_CHECKING:
     from pygame_async._pool import Pool
     from pygame_async._task import Task
+
+_DEFINITION_TIMEOUT: Any = object()  # "use the timeout given to define()"
 
 
 class AsyncFunction:
     """A defined function, callable as ``f(callback, *args, **kwargs)``.
 
     The same as ``pool.call(callback, name, *args, **kwargs)`` on the pool
-    that defined it.
+    that defined it.  ``f.options(timeout=...)`` gives a caller with other
+    options.
     """
 
-    __slots__ = ("_name", "_pool")
+    __slots__ = ("_name", "_pool", "_timeout")
 
-    def __init__(self, pool: Pool, name: str) -> None:
+    def __init__(self, pool: Pool, name: str, timeout: Any = _DEFINITION_TIMEOUT) -> None:
         self._pool = pool
         self._name = name
+        self._timeout = timeout
 
     @property
     def name(self) -> str:
@@ -30,6 +36,19 @@ class AsyncFunction:
     def __repr__(self) -> str:
         return f"<AsyncFunction {self._name!r}>"
 
+    def options(self, *, timeout: float | None) -> AsyncFunction:
+        """Return a caller of the same function whose calls have these options.
+
+        ``timeout`` (seconds, or None for no limit) replaces the one given to
+        ``define()``: ``find_path.options(timeout=0.5)(on_path, start, goal)``.
+        """
+        checked = _validate.seconds(f"{self._name}.options(timeout)", "timeout", timeout)
+        if checked == 0:
+            raise ValueError(f"{self._name}.options(timeout): timeout must be more than 0 seconds")
+        return AsyncFunction(self._pool, self._name, checked)
+
     def __call__(self, callback: object, /, *args: Any, **kwargs: Any) -> Task:
         """Queue a call of the function; see ``Pool.call``."""
-        return self._pool.call(callback, self._name, *args, **kwargs)
+        if self._timeout is _DEFINITION_TIMEOUT:
+            return self._pool.call(callback, self._name, *args, **kwargs)
+        return self._pool._call(callback, self._name, args, kwargs, self._timeout)

@@ -24,11 +24,13 @@ def _loaded(what: str) -> Pool:
     return pool
 
 
-def load(workers: int = 1) -> Pool:
+def load(workers: int = 1, **options: Any) -> Pool:
     """Start the default pool with ``workers`` workers, ready when this returns.
 
-    Raises RuntimeError if it is already loaded: call ``shutdown()`` first, or
-    make an independent ``Pool()``.
+    ``options`` are those of :class:`Pool` (``initializer``, ``initargs``,
+    ``max_calls_per_worker``, ``max_worker_memory``).  Raises RuntimeError if
+    it is already loaded: call ``shutdown()`` first, or make an independent
+    ``Pool()``.
     """
     global _pool
     with _loading:
@@ -37,7 +39,7 @@ def load(workers: int = 1) -> Pool:
                 "pygame_async.load(): already loaded; call pygame_async.shutdown() first, "
                 "or use pygame_async.Pool() for a second, independent pool"
             )
-        _pool = Pool(workers)
+        _pool = Pool(workers, **options)
         return _pool
 
 
@@ -80,9 +82,11 @@ def stop_workers(amount: int = 1) -> None:
     _loaded("stop_workers()").stop_workers(amount)
 
 
-def define(name: str, function: Callable[..., Any]) -> AsyncFunction:
+def define(
+    name: str, function: Callable[..., Any], *, timeout: float | None = None
+) -> AsyncFunction:
     """Define ``function`` as ``name`` on the default pool (see ``Pool.define``)."""
-    return _loaded("define()").define(name, function)
+    return _loaded("define()").define(name, function, timeout=timeout)
 
 
 def undefine(name: str) -> None:

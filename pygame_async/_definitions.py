@@ -22,6 +22,7 @@ class Definition:
     id: int
     name: str
     blob: bytes
+    timeout: float | None = None  # seconds a call may run on a worker
     calls_in_flight: int = 0
     current: bool = True
 
@@ -41,12 +42,14 @@ class Definitions:
     def __iter__(self) -> Iterator[Definition]:
         return iter(self._current.values())
 
-    def define(self, name: str, blob: bytes) -> tuple[Definition, Definition | None]:
+    def define(
+        self, name: str, blob: bytes, timeout: float | None = None
+    ) -> tuple[Definition, Definition | None]:
         """Make the pickled function ``blob`` the current definition of ``name``.
 
         Returns the new definition and the one it replaced, if any.
         """
-        definition = Definition(next(self._ids), name, blob)
+        definition = Definition(next(self._ids), name, blob, timeout)
         replaced = self._current.get(name)
         if replaced is not None:
             replaced.current = False

@@ -51,6 +51,31 @@ class WorkerCrashedError(AsyncError):
         self.exitcode = exitcode
 
 
+class TaskTimeoutError(AsyncError, TimeoutError):
+    """Delivered to a call that ran longer than its timeout.
+
+    The timeout counts from when the call started on a worker.  The worker
+    was killed (it could not be interrupted otherwise) and replaced; other
+    calls are unaffected.  ``timeout`` is the limit, in seconds, and ``pid``
+    the killed worker's process id.
+    """
+
+    def __init__(self, message: str, timeout: float, pid: int | None) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+        self.pid = pid
+
+
+class WorkerStartError(AsyncError):
+    """Delivered to calls no worker could run because workers failed to start.
+
+    Raised by ``Pool()``/``load()`` when no worker started at all.  The
+    message says why (the pool's ``initializer`` raised: ``__cause__`` holds
+    its remote traceback; or the process exited early).  The pool does not
+    restart failing workers in a loop: ``add_worker()`` tries again.
+    """
+
+
 class RemoteTraceback(Exception):
     """The formatted traceback of an exception raised in a worker.
 

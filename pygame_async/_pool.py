@@ -36,21 +36,28 @@ from __future__ import annotations
 import enum
 import itertools
 import logging
+import sys
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from multiprocessing import connection
 from types import TracebackType
 from typing import Any
 
-from pygame_async import _callbacks, _protocol, _serialization, _validate
+from pygame_async import _async_function, _callbacks, _protocol, _serialization, _validate
 from pygame_async._async_function import AsyncFunction
 from pygame_async._definitions import Definition, Definitions
 from pygame_async._ensure import Ensure
-from pygame_async._errors import AsyncError, WorkerCrashedError
+from pygame_async._errors import (
+    AsyncError,
+    RemoteTraceback,
+    TaskTimeoutError,
+    WorkerCrashedError,
+    WorkerStartError,
+)
 from pygame_async._task import Task, TaskState
 from pygame_async._workers import Worker, WorkerState, describe_exit
 
@@ -68,6 +75,8 @@ _live_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
 LOCAL_DEFINITION_ID = 0
 """The definition id of thread-lane calls: they run in the game process."""
 _THREAD_LANE_WIDTH = 2
+_CRASH_STREAK_LIMIT = 3  # workers dying before their first call, in a row, before giving up
+_DEFINITION_TIMEOUT = _async_function._DEFINITION_TIMEOUT
 
 
 class Pool:
@@ -77,10 +86,38 @@ class Pool:
     as a context manager, or call :meth:`shutdown`, so that no worker outlives
     the game.  The module-level functions of ``pygame_async`` act on a default
     pool made by ``load()``; several pools may also exist side by side.
+
+    Options, all keyword-only:
+
+    * ``initializer(*initargs)`` runs in each worker as it starts (seed a
+      random generator, ``pygame.init()``...).  If it raises, that worker
+      does not start; calls no worker can run fail with
+      :class:`WorkerStartError`, and the pool does not retry on its own.
+    * ``max_calls_per_worker``: replace a worker after that many calls.
+    * ``max_worker_memory``: replace a worker, after its current call, once
+      its resident memory exceeds that many bytes (for long sessions with
+      leaky native code; not on Windows).
     """
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(
+        self,
+        workers: int = 1,
+        *,
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[Any, ...] = (),
+        max_calls_per_worker: int | None = None,
+        max_worker_memory: int | None = None,
+    ) -> None:
         _validate.count("Pool(workers)", "workers", workers)
+        self._setup = _pack_initializer(initializer, initargs)
+        self._max_calls = _validate.positive_or_none(
+            "Pool(max_calls_per_worker)", "max_calls_per_worker", max_calls_per_worker
+        )
+        self._memory_limit = _validate.positive_or_none(
+            "Pool(max_worker_memory)", "max_worker_memory", max_worker_memory
+        )
+        if self._memory_limit is not None and sys.platform == "win32":
+            raise ValueError("Pool(max_worker_memory): not supported on Windows")
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._state = _PoolState.RUNNING
@@ -95,6 +132,10 @@ class Pool:
         self._posting = threading.Lock()  # one thread at a time posts, so events keep order
         self._opening = threading.Lock()  # one thread at a time unpickles a given reply
         self._threads: ThreadPoolExecutor | None = None  # the thread lane, made when needed
+        self._spawn_requests = 0  # workers asked for, not yet started by the I/O thread
+        self._constructing = False  # the I/O thread is starting a worker process
+        self._start_failure: WorkerStartError | None = None  # why the last worker failed to start
+        self._crash_streak = 0  # workers that died in a row before running any call
         self._task_ids = itertools.count(1)
         self._wakeup_reader, self._wakeup_writer = connection.Pipe(duplex=False)
         self._wakeup_sent = False
@@ -110,12 +151,14 @@ class Pool:
                 self._start_worker()
             self._changed.wait_for(self._no_worker_starting)
             failed = workers - self.get_worker_count()
+            reason = self._start_failure
         if failed:
             self.shutdown()
-            raise AsyncError(
-                f"Pool({workers}): {failed} worker process(es) exited before they were ready; "
-                "the 'pygame_async' log says how"
-            )
+            error = AsyncError if reason is None else WorkerStartError
+            raise error(
+                f"Pool({workers}): {failed} worker process(es) failed to start: "
+                f"{reason or 'see the pygame_async log'}"
+            ) from reason
 
     def __repr__(self) -> str:
         return (
@@ -136,15 +179,24 @@ class Pool:
 
     # -- definitions ----------------------------------------------------------
 
-    def define(self, name: str, function: Callable[..., Any]) -> AsyncFunction:
+    def define(
+        self, name: str, function: Callable[..., Any], *, timeout: float | None = None
+    ) -> AsyncFunction:
         """Make ``function`` callable on every worker, present and future, as ``name``.
 
         Redefining a name replaces its function for later calls.  ``function``
         may be a lambda, a closure or a function of the game's ``__main__``;
         it crosses to each worker once, with everything it closes over, not
         with every call.  Returns the shorthand ``f(callback, *args)``.
+
+        With ``timeout`` (seconds), a call that runs longer than that on its
+        worker fails with :class:`TaskTimeoutError`; its worker is killed and
+        replaced.  ``f.options(timeout=...)`` overrides it per call.
         """
         _validate.name("define(name, function)", name)
+        limit = _validate.seconds(f"define({name!r}, function, timeout)", "timeout", timeout)
+        if limit == 0:
+            raise ValueError(f"define({name!r}, function, timeout): timeout must be more than 0")
         if not callable(function):
             raise TypeError(
                 f"define({name!r}, function): function must be callable, "
@@ -159,7 +211,7 @@ class Pool:
             ) from exc
         with self._lock:
             self._require_running(f"define({name!r})")
-            definition, replaced = self._definitions.define(name, blob)
+            definition, replaced = self._definitions.define(name, blob, limit)
             if replaced is not None and replaced.retirable:
                 self._retire(replaced)
             for worker in self._workers:
@@ -190,14 +242,26 @@ class Pool:
         Raises LookupError when ``name`` is not defined and TypeError when the
         callback or an argument cannot be used, naming it.
         """
+        return self._call(callback, name, args, kwargs, _DEFINITION_TIMEOUT)
+
+    def _call(
+        self,
+        callback: object,
+        name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        timeout: Any,
+    ) -> Task:
         _validate.name("call(callback, name, ...)", name)
         delivery = _callbacks.resolve(callback, name)
         with self._lock:
             definition = self._definitions.lookup(name)
         arguments = _pack_arguments(name, args, kwargs)
+        if timeout is _DEFINITION_TIMEOUT:
+            timeout = definition.timeout
         with self._lock:
             self._require_running(f"call({name!r})")
-            task = Task(self, next(self._task_ids), definition, delivery, arguments)
+            task = Task(self, next(self._task_ids), definition, delivery, arguments, timeout)
             definition.calls_in_flight += 1
             self._queue.append(task)
             self._pending += 1
@@ -306,7 +370,7 @@ class Pool:
     def get_worker_count(self) -> int:
         """Return how many workers accept calls, counting those still starting."""
         with self._lock:
-            return sum(worker.accepts_calls for worker in self._workers)
+            return self._spawn_requests + sum(worker.accepts_calls for worker in self._workers)
 
     def add_worker(self) -> None:
         """Start one more worker; it takes calls as soon as it is ready."""
@@ -322,6 +386,9 @@ class Pool:
         """
         _validate.count("stop_workers(amount)", "amount", amount)
         with self._lock:
+            withdrawn = min(amount, self._spawn_requests)  # not started yet: cheapest to stop
+            self._spawn_requests -= withdrawn
+            amount -= withdrawn
             candidates = [worker for worker in self._workers if worker.accepts_calls]
             candidates.sort(key=lambda worker: worker.state is WorkerState.BUSY)
             for worker in candidates[:amount]:
@@ -340,6 +407,7 @@ class Pool:
             if self._state is _PoolState.RUNNING:
                 logger.debug("shutting down %r", self)
                 self._state = _PoolState.CLOSING
+                self._spawn_requests = 0
                 if cancel_pending:
                     self._cancel_queued()
                 self._pending -= len(self._completed) + len(self._to_post)
@@ -363,13 +431,37 @@ class Pool:
             raise RuntimeError(f"{what}: this pool has been shut down")
 
     def _no_worker_starting(self) -> bool:
-        return not any(worker.state is WorkerState.STARTING for worker in self._workers)
+        return (
+            not self._spawn_requests
+            and not self._constructing
+            and not any(worker.state is WorkerState.STARTING for worker in self._workers)
+        )
 
     def _start_worker(self) -> None:
-        worker = Worker()
-        logger.debug("started worker %s", worker.pid)
-        self._workers.append(worker)
+        """Ask the I/O thread for one more worker; it counts from now on."""
+        self._spawn_requests += 1
         self._wake_io()
+
+    def _can_run_calls(self) -> bool:
+        return bool(self._spawn_requests) or any(w.accepts_calls for w in self._workers)
+
+    def _condemn(self, worker: Worker, fate: BaseException) -> None:
+        """Kill a worker whose call must not go on, and start its replacement."""
+        worker.fate = fate
+        worker.deadline = None
+        worker.stop_requested = True
+        worker.state = WorkerState.STOPPING
+        worker.kill()
+        if self._state is _PoolState.RUNNING:
+            self._start_worker()
+
+    def _recycle(self, worker: Worker, why: str) -> None:
+        """Replace a worker after its current call (recycling options)."""
+        if worker.accepts_calls:
+            logger.info("replacing worker %s %s", worker.pid, why)
+            worker.stop()
+            if self._state is _PoolState.RUNNING:
+                self._start_worker()
 
     def _dispatch(self) -> None:
         """Hand queued calls to idle workers; stop idle workers of a closing pool."""
@@ -378,6 +470,11 @@ class Pool:
             if worker is None:
                 break
             self._start_call(worker, self._queue.popleft())
+        if self._queue and self._start_failure is not None and not self._can_run_calls():
+            while self._queue:  # no worker will ever run them: say why now
+                task = self._queue.popleft()
+                task._fail(_copy_error(self._start_failure))
+                self._finished(task)
         if self._state is _PoolState.CLOSING:
             if self._queue and not any(worker.accepts_calls for worker in self._workers):
                 self._cancel_queued()  # no worker is left to run them
@@ -385,7 +482,7 @@ class Pool:
                 for worker in self._workers:
                     if worker.accepts_calls and worker.task is None:
                         worker.stop()
-            if not self._workers:
+            if not self._workers and not self._constructing:
                 self._state = _PoolState.CLOSED
                 _live_pools.discard(self)
                 self._changed.notify_all()
@@ -397,6 +494,9 @@ class Pool:
         worker.task = task
         worker.state = WorkerState.BUSY
         task.state = TaskState.RUNNING
+        if task.timeout is not None:
+            worker.deadline = time.monotonic() + task.timeout
+            self._wake_io()  # its wait must end by the new deadline
         if not self._flush(worker):
             # The worker died before it got the call: the call never started.
             task.state = TaskState.QUEUED
@@ -437,12 +537,18 @@ class Pool:
             self._completed.append(task)
         self._changed.notify_all()
 
-    def _cancel(self, task: Task) -> bool:
+    def _cancel(self, task: Task, kill: bool) -> bool:
         with self._lock:
             if task.state is TaskState.QUEUED:
                 if task.definition.id != LOCAL_DEFINITION_ID:
                     self._queue.remove(task)
                 self._cancelled(task)
+            elif task.state is TaskState.RUNNING and kill:
+                worker = next((w for w in self._workers if w.task is task), None)
+                if worker is not None:  # else it runs on the thread lane: cannot be stopped
+                    worker.task = None
+                    self._condemn(worker, CancelledError(f"task {task.id} was cancelled"))
+                    self._cancelled(task)
             return task.state is TaskState.CANCELLED
 
     def _cancel_queued(self) -> None:
@@ -512,18 +618,21 @@ class Pool:
     # -- the I/O thread ---------------------------------------------------------------
 
     def _serve_io(self) -> None:
-        """Receive replies, start queued calls and bury dead workers until the pool closes."""
+        """Start workers, receive replies, enforce timeouts and bury the dead until closed."""
         while True:
+            self._start_requested_workers()
             with self._lock:
                 if self._state is _PoolState.CLOSED:
                     return
                 listening = {w.channel: w for w in self._workers if w.state is not WorkerState.DEAD}
                 lost, self._lost = self._lost, []
+                deadlines = [w.deadline for w in self._workers if w.deadline is not None]
             for worker in lost:
                 self._bury(worker)
             if lost:
                 continue
-            ready = connection.wait([*listening, self._wakeup_reader])
+            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            ready = connection.wait([*listening, self._wakeup_reader], timeout)
             with self._lock:
                 for channel in ready:
                     if channel is self._wakeup_reader:
@@ -532,9 +641,63 @@ class Pool:
                         self._wakeup_sent = False
                     else:
                         self._receive(listening[channel])  # type: ignore[index]
+                self._expire_timeouts()
                 news = bool(self._to_post or self._completed or self._progressed)
             if news:
                 self._announce()
+
+    def _start_requested_workers(self) -> None:
+        """Start the worker processes asked for, from this thread.
+
+        Every worker is started by the I/O thread, which lives as long as the
+        pool: on Linux a worker's parent-death signal fires when the thread
+        that started it ends, which must not be a short-lived game thread.
+        """
+        while True:
+            with self._lock:
+                if not self._spawn_requests or self._state is not _PoolState.RUNNING:
+                    return
+                self._constructing = True
+            try:
+                worker = Worker(self._setup, self._memory_limit)
+            except Exception as exc:  # e.g. out of processes or file descriptors
+                logger.error("could not start a worker process: %s", exc, exc_info=True)
+                with self._lock:
+                    self._constructing = False
+                    self._spawn_requests = 0  # the next would fail alike: no retry storm
+                    failure = WorkerStartError(f"could not start a worker process: {exc}")
+                    failure.__cause__ = exc
+                    self._start_failure = failure
+                    self._dispatch()
+                    self._changed.notify_all()
+                return
+            with self._lock:
+                self._constructing = False
+                self._workers.append(worker)
+                logger.debug("started worker %s", worker.pid)
+                if self._spawn_requests:
+                    self._spawn_requests -= 1
+                else:
+                    worker.stop()  # stop_workers() withdrew the request meanwhile
+                self._dispatch()
+                self._changed.notify_all()
+
+    def _expire_timeouts(self) -> None:
+        now = time.monotonic()
+        for worker in self._workers:
+            task = worker.task
+            if task is None or worker.deadline is None or worker.deadline > now:
+                continue
+            assert task.timeout is not None
+            self._condemn(
+                worker,
+                TaskTimeoutError(
+                    f"{task.name!r} ran longer than its timeout of {task.timeout:g} s; "
+                    f"its worker process (pid {worker.pid}) was killed and replaced",
+                    timeout=task.timeout,
+                    pid=worker.pid,
+                ),
+            )
 
     def _receive(self, worker: Worker) -> None:
         if worker.state is WorkerState.DEAD:
@@ -546,9 +709,12 @@ class Pool:
             self._lose(worker)
 
     def _on_message(self, worker: Worker, message: tuple[Any, ...]) -> None:
+        if worker.fate is not None:
+            return  # the pool has given up on this worker; what it says no longer counts
         kind = message[0]
         if kind == _protocol.HELLO:
             worker.said_hello = True
+            self._start_failure = None
             if worker.state is WorkerState.STARTING:
                 worker.state = WorkerState.READY
             for definition in self._definitions:
@@ -561,6 +727,16 @@ class Pool:
                 task.progress, task.progress_message = message[2], message[3]
                 self._progressed[task] = None
             return
+        elif kind == _protocol.START_FAILED:
+            failure = message[1]
+            worker.fate = WorkerStartError(
+                f"the pool's initializer raised in a new worker process (pid {worker.pid}): "
+                f"{failure.type_name}: {failure.message}"
+            )
+            worker.fate.__cause__ = RemoteTraceback(failure.traceback)
+            return
+        elif kind == _protocol.OVER_MEMORY:
+            self._recycle(worker, f"whose resident memory reached {message[1] / 2**20:.0f} MiB")
         else:
             task = worker.task
             if task is None or task.id != message[1]:
@@ -574,10 +750,15 @@ class Pool:
                 )
                 return
             worker.task = None
+            worker.deadline = None
+            worker.calls_done += 1
+            self._crash_streak = 0
             if worker.state is WorkerState.BUSY:
                 worker.state = WorkerState.READY
             task._finish(message)
             self._finished(task)
+            if self._max_calls is not None and worker.calls_done >= self._max_calls:
+                self._recycle(worker, f"after {worker.calls_done} calls")
         self._dispatch()
         self._changed.notify_all()
 
@@ -588,26 +769,48 @@ class Pool:
             self._workers.remove(worker)
             task, worker.task = worker.task, None
             if task is not None:
-                crash = WorkerCrashedError(
+                error = worker.fate or WorkerCrashedError(
                     f"the worker process (pid {worker.pid}) running {task.name!r} died "
                     f"{describe_exit(exitcode)} before the call returned",
                     pid=worker.pid,
                     exitcode=exitcode,
                 )
-                task._fail(crash)
+                task._fail(error)
                 self._finished(task)
-            if not worker.stop_requested:
-                logger.warning(
-                    "worker process %s exited %s%s",
-                    worker.pid,
-                    describe_exit(exitcode),
-                    "" if worker.said_hello else " before it was ready",
-                )
-                if worker.said_hello and self._state is _PoolState.RUNNING:
+            if not worker.said_hello:
+                self._failed_to_start(worker, exitcode)
+            elif not worker.stop_requested:
+                logger.warning("worker process %s exited %s", worker.pid, describe_exit(exitcode))
+                if task is None and worker.calls_done == 0:
+                    self._crash_streak += 1  # died before running anything: not a call's fault
+                if self._crash_streak >= _CRASH_STREAK_LIMIT:
+                    logger.error(
+                        "%d workers in a row died before running a call; not replacing them "
+                        "(add_worker() tries again)",
+                        self._crash_streak,
+                    )
+                    self._start_failure = WorkerStartError(
+                        f"{self._crash_streak} worker processes in a row died before running "
+                        f"a call, the last {describe_exit(exitcode)}; see the pygame_async log"
+                    )
+                elif self._state is _PoolState.RUNNING:
                     self._start_worker()
             self._dispatch()
             self._changed.notify_all()
         self._announce()
+
+    def _failed_to_start(self, worker: Worker, exitcode: int | None) -> None:
+        """Record why a worker never became ready; it is not replaced (no restart storm)."""
+        failure = worker.fate
+        if not isinstance(failure, WorkerStartError):
+            failure = WorkerStartError(
+                f"a new worker process (pid {worker.pid}) exited {describe_exit(exitcode)} "
+                "before it was ready"
+            )
+        if not worker.stop_requested or isinstance(worker.fate, WorkerStartError):
+            remote = failure.__cause__
+            logger.warning("%s%s", failure, "" if remote is None else f"\n{remote}")
+            self._start_failure = failure
 
     # -- interpreter exit -----------------------------------------------------------
 
@@ -636,6 +839,36 @@ def _pack_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
         raise TypeError(
             f"call({name!r}): {culprit} cannot be sent to a worker: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _pack_initializer(
+    initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
+) -> bytes | None:
+    """Pickle the pool's initializer and its arguments once, for every worker."""
+    if not isinstance(initargs, tuple):
+        raise TypeError(f"Pool(initargs): initargs must be a tuple, got {type(initargs).__name__}")
+    if initializer is None:
+        if initargs:
+            raise TypeError("Pool(initargs): initargs given without an initializer")
+        return None
+    if not callable(initializer):
+        raise TypeError(
+            f"Pool(initializer): initializer must be callable, got {type(initializer).__name__}"
+        )
+    try:
+        return _serialization.dumps((initializer, initargs))
+    except Exception as exc:
+        raise TypeError(
+            f"Pool(initializer): the initializer or its initargs cannot be sent to workers: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _copy_error(error: WorkerStartError) -> WorkerStartError:
+    """Return a fresh copy for one task: raising a shared one would grow its traceback."""
+    copy = WorkerStartError(str(error))
+    copy.__cause__ = error.__cause__
+    return copy
 
 
 def _find_unpicklable(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:

@@ -13,6 +13,8 @@ Game to worker::
 Worker to game::
 
     (HELLO, pid)                  ready to take calls
+    (START_FAILED, failure)       the pool's initializer raised; the worker leaves
+    (OVER_MEMORY, bytes)          above the pool's memory limit; sent before the reply
     (PROGRESS, task_id, fraction, message)   the running call reported progress
     (RESULT, task_id, blob)       the call returned; blob is the pickled value
     (FAILED, task_id, failure)    the call failed; see :class:`RemoteFailure`
@@ -35,7 +37,7 @@ from pygame_async._errors import (
 )
 
 DEFINE, FORGET, CALL, STOP = range(4)
-HELLO, RESULT, FAILED, PROGRESS = range(4, 8)
+HELLO, RESULT, FAILED, PROGRESS, START_FAILED, OVER_MEMORY = range(4, 10)
 
 # Failure kinds.
 RAISED = "raised"  # the function raised

@@ -28,7 +28,7 @@ class TaskState(enum.Enum):
 class _TaskOwner(Protocol):
     _opening: threading.Lock
 
-    def _cancel(self, task: Task) -> bool: ...
+    def _cancel(self, task: Task, kill: bool) -> bool: ...
 
     def _wait_until_done(self, task: Task, timeout: float | None) -> bool: ...
 
@@ -57,6 +57,7 @@ class Task:
         "progress",
         "progress_message",
         "state",
+        "timeout",
     )
 
     def __init__(
@@ -66,8 +67,11 @@ class Task:
         definition: Definition,
         delivery: Delivery,
         arguments: bytes,
+        timeout: float | None = None,
     ) -> None:
         self._owner = owner
+        self.timeout = timeout
+        """Seconds the call may run on a worker before it is stopped, or None."""
         self.id = task_id
         self.definition = definition
         self._delivery = delivery
@@ -101,13 +105,16 @@ class Task:
         """Return True if the call was cancelled before it started."""
         return self.state is TaskState.CANCELLED
 
-    def cancel(self) -> bool:
-        """Cancel the call if it has not started running; its callback then never runs.
+    def cancel(self, kill: bool = False) -> bool:
+        """Cancel the call; its callback then never runs.
 
-        Returns True if the call is (now) cancelled, False once it has been
-        handed to a worker or has finished.
+        A call that has not started is simply dropped.  A running call is
+        stopped only with ``kill=True``: its worker process is killed and
+        replaced (the only way to stop arbitrary code).  Returns True if the
+        call is (now) cancelled, False if it had finished, or was running
+        and ``kill`` was false (or it runs on the thread lane).
         """
-        return self._owner._cancel(self)
+        return self._owner._cancel(self, kill)
 
     def result(self, timeout: float | None = None) -> Any:
         """Block until the call finishes and return its value, or raise its exception.

@@ -34,3 +34,14 @@ def name(call: str, value: object) -> str:
     if not value:
         raise ValueError(f"{call}: name must not be empty")
     return value
+
+
+def positive_or_none(call: str, argument: str, value: object) -> int | None:
+    """Return ``value`` if it is None or an int >= 1."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{call}: {argument} must be an int or None, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{call}: {argument} must be 1 or more, got {value}")
+    return value

@@ -14,12 +14,17 @@ killing the process can.
 
 from __future__ import annotations
 
+import ctypes
 import math
+import multiprocessing
 import os
 import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
+from multiprocessing import connection
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -27,6 +32,8 @@ from pygame_async import _protocol, _serialization
 from pygame_async._protocol import RemoteFailure
 
 _channel: Connection | None = None
+_setup: bytes | None = None  # the pickled (initializer, initargs) the pool was given
+_memory_limit: int | None = None  # bytes of resident memory above which to retire
 
 # Progress reports are sent at most this often; the latest one in between is
 # kept, and sent before the call's reply, so the game always ends up with it.
@@ -94,15 +101,41 @@ def report_progress(fraction: float, message: str | None = None) -> None:
         reporter.report(float(fraction), message)
 
 
-def initialize(channel: Connection) -> None:
+def initialize(channel: Connection, setup: bytes | None, memory_limit: int | None) -> None:
     """Prepare a fresh worker process (the executor's initializer)."""
-    global _channel
-    _channel = channel
+    global _channel, _setup, _memory_limit
+    _channel, _setup, _memory_limit = channel, setup, memory_limit
+    _die_with_parent()
     # A function that imports pygame must not print its banner in every worker.
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     # Ctrl+C in a terminal signals the whole process group; the game decides
     # what it means, and its pool stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _die_with_parent() -> None:
+    """Make sure this worker never outlives the game, however the game ends."""
+    if sys.platform.startswith("linux"):
+        # The kernel kills us when the parent *thread* that started us exits,
+        # even while we hold the GIL in a long C call; the pool starts every
+        # worker from its I/O thread, which lives as long as the pool.
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    if os.getppid() != parent.pid:
+        os._exit(1)  # the game died before we could watch it
+    # Elsewhere, and as a second line on Linux: a thread that wakes when the
+    # game's end of the sentinel pipe closes, i.e. when the game is gone.
+    threading.Thread(
+        target=_exit_when_closed, args=(parent.sentinel,), name="pygame_async-orphan", daemon=True
+    ).start()
+
+
+def _exit_when_closed(sentinel: int) -> None:
+    connection.wait([sentinel])
+    os._exit(1)
 
 
 def serve() -> None:
@@ -120,6 +153,15 @@ def serve() -> None:
 
 def _serve(channel: Connection) -> None:
     registry: dict[int, tuple[str, Callable[..., Any] | RemoteFailure]] = {}
+    if _setup is not None:
+        try:
+            initializer, initargs = _serialization.loads(_setup)
+            initializer(*initargs)
+        except BaseException as exc:
+            channel.send_bytes(
+                _protocol.encode((_protocol.START_FAILED, _failure(_protocol.RAISED, exc)))
+            )
+            return
     channel.send_bytes(_protocol.encode((_protocol.HELLO, os.getpid())))
     while True:
         try:
@@ -130,7 +172,13 @@ def _serve(channel: Connection) -> None:
             kind = operation[0]
             if kind == _protocol.CALL:
                 _, task_id, definition_id, arguments = operation
-                channel.send_bytes(_run(channel, task_id, registry[definition_id], arguments))
+                reply = _run(channel, task_id, registry[definition_id], arguments)
+                if _memory_limit is not None:
+                    resident = _resident_memory()
+                    if resident is not None and resident > _memory_limit:
+                        # Before the reply, so the pool never gives us another call.
+                        channel.send_bytes(_protocol.encode((_protocol.OVER_MEMORY, resident)))
+                channel.send_bytes(reply)
             elif kind == _protocol.DEFINE:
                 _, definition_id, name, blob = operation
                 registry[definition_id] = (name, _load_definition(blob))
@@ -138,6 +186,21 @@ def _serve(channel: Connection) -> None:
                 registry.pop(operation[1], None)
             elif kind == _protocol.STOP:
                 return
+
+
+def _resident_memory() -> int | None:
+    """Return this process's resident memory in bytes, where the platform tells."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # the peak, where no current
 
 
 def _load_definition(blob: bytes) -> Callable[..., Any] | RemoteFailure:

@@ -47,11 +47,14 @@ class WorkerState(enum.Enum):
 class Worker:
     """One worker process, its pipe, and what the pool has sent it."""
 
-    def __init__(self) -> None:
+    def __init__(self, setup: bytes | None = None, memory_limit: int | None = None) -> None:
         context = worker_context()
         ours, theirs = context.Pipe(duplex=True)
         self.executor = ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=_worker.initialize, initargs=(theirs,)
+            max_workers=1,
+            mp_context=context,
+            initializer=_worker.initialize,
+            initargs=(theirs, setup, memory_limit),
         )
         self._serving = self.executor.submit(_worker.serve)
         # submit() has started the process; only the child needs its end now,
@@ -64,6 +67,9 @@ class Worker:
         self.said_hello = False
         self.stop_requested = False
         self.task: Task | None = None
+        self.deadline: float | None = None  # time.monotonic() by which the task must finish
+        self.fate: BaseException | None = None  # set when the pool kills it: what its task gets
+        self.calls_done = 0
         self.known_definitions: set[int] = set()
         self._outbox: list[tuple[Any, ...]] = []
 

@@ -20,7 +20,7 @@ def test_add_worker_counts_at_once_and_the_worker_takes_calls() -> None:
         pool.add_worker()
         assert pool.get_worker_count() == 2, "counted while still starting"
         pool.define("getpid", getpid)
-        wait_until(lambda: all(worker.idle for worker in pool._workers))
+        wait_until(lambda: [worker.idle for worker in pool._workers] == [True, True])
         assert len({pid for pid in (worker.pid for worker in pool._workers)}) == 2
 
 
