@@ -25,6 +25,14 @@ class Definition:
     timeout: float | None = None  # seconds a call may run on a worker
     calls_in_flight: int = 0
     current: bool = True
+    estimate: float | None = None  # seconds a worker spends on a call: a moving average
+
+    def measured(self, seconds: float) -> None:
+        """Fold a worker's measure of one call into the estimate."""
+        if self.estimate is None:
+            self.estimate = seconds
+        else:
+            self.estimate += (seconds - self.estimate) * 0.2
 
     @property
     def retirable(self) -> bool:

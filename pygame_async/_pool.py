@@ -75,6 +75,11 @@ _live_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
 LOCAL_DEFINITION_ID = 0
 """The definition id of thread-lane calls: they run in the game process."""
 _THREAD_LANE_WIDTH = 2
+# A busy worker is handed more calls only while the estimated work queued on it
+# stays under this: short calls then flow without a round trip each, and a
+# long call never waits behind another.
+_PREFETCH_SECONDS = 0.002
+_PREFETCH_CALLS = 256
 _CRASH_STREAK_LIMIT = 3  # workers dying before their first call, in a row, before giving up
 _DEFINITION_TIMEOUT = _async_function._DEFINITION_TIMEOUT
 
@@ -129,6 +134,7 @@ class Pool:
         self._to_post: deque[Task] = deque()  # finished, delivered by posting an event
         self._progressed: dict[Task, None] = {}  # tasks with a progress report to deliver
         self._pending = 0  # calls made and not yet delivered or cancelled
+        self._in_flight = 0  # calls handed to workers and not yet answered
         self._posting = threading.Lock()  # one thread at a time posts, so events keep order
         self._opening = threading.Lock()  # one thread at a time unpickles a given reply
         self._threads: ThreadPoolExecutor | None = None  # the thread lane, made when needed
@@ -265,7 +271,7 @@ class Pool:
             definition.calls_in_flight += 1
             self._queue.append(task)
             self._pending += 1
-            self._dispatch()
+            self._dispatch(prefetch=False)
         return task
 
     def update(self, budget: float | None = None) -> int:
@@ -276,9 +282,19 @@ class Pool:
         the next call.  An exception raised by a callback propagates; the
         calls not yet delivered stay queued.
         """
-        limit = _validate.seconds("update(budget)", "budget", budget)
+        limit = None if budget is None else _validate.seconds("update(budget)", "budget", budget)
+        if not (self._in_flight or self._completed or self._progressed or self._to_post):
+            return 0  # the common idle frame: no lock, no system call
         started = time.perf_counter()
         with self._lock:
+            if self._in_flight:
+                # Read replies here rather than wait for the I/O thread: it needs
+                # the GIL, which a game that never sleeps would make it wait for.
+                for worker in self._workers:
+                    if worker.in_flight:
+                        self._receive(worker)
+                if self._queue:
+                    self._dispatch()  # the frame's calls leave in one message per worker
             progressed, self._progressed = self._progressed, {}
         for task in progressed:
             task._report_progress()
@@ -370,7 +386,10 @@ class Pool:
     def get_worker_count(self) -> int:
         """Return how many workers accept calls, counting those still starting."""
         with self._lock:
-            return self._spawn_requests + sum(worker.accepts_calls for worker in self._workers)
+            return self._spawn_requests + sum(
+                worker.accepts_calls or (worker.said_hello and not worker.stop_requested)
+                for worker in self._workers  # a crashed worker counts until it is replaced
+            )
 
     def add_worker(self) -> None:
         """Start one more worker; it takes calls as soon as it is ready."""
@@ -463,13 +482,25 @@ class Pool:
             if self._state is _PoolState.RUNNING:
                 self._start_worker()
 
-    def _dispatch(self) -> None:
-        """Hand queued calls to idle workers; stop idle workers of a closing pool."""
+    def _dispatch(self, prefetch: bool = True) -> None:
+        """Hand queued calls to workers, in order; stop idle workers of a closing pool.
+
+        An idle worker gets the next call at once.  With ``prefetch``, a busy
+        worker is also given short calls to run next, up to
+        ``_PREFETCH_SECONDS`` of estimated work, in one message: that is what
+        lets thousands of tiny calls a second through.  ``call()`` does not
+        prefetch, so calls made during a frame leave in batches.
+        """
+        touched: list[Worker] = []
         while self._queue:
-            worker = next((worker for worker in self._workers if worker.idle), None)
+            worker = self._pick_worker(self._queue[0], prefetch)
             if worker is None:
                 break
             self._start_call(worker, self._queue.popleft())
+            if worker not in touched:
+                touched.append(worker)
+        for worker in touched:
+            self._flush(worker)
         if self._queue and self._start_failure is not None and not self._can_run_calls():
             while self._queue:  # no worker will ever run them: say why now
                 task = self._queue.popleft()
@@ -480,7 +511,7 @@ class Pool:
                 self._cancel_queued()  # no worker is left to run them
             if not self._queue:
                 for worker in self._workers:
-                    if worker.accepts_calls and worker.task is None:
+                    if worker.accepts_calls and not worker.in_flight:
                         worker.stop()
             if not self._workers and not self._constructing:
                 self._state = _PoolState.CLOSED
@@ -488,19 +519,38 @@ class Pool:
                 self._changed.notify_all()
                 self._wake_io()
 
+    def _pick_worker(self, task: Task, prefetch: bool) -> Worker | None:
+        """Choose the worker for the next queued call, or None if it must wait."""
+        for worker in self._workers:
+            if worker.idle:
+                return worker
+        estimate = task.definition.estimate
+        if not prefetch or task.timeout is not None or estimate is None:
+            return None  # a timeout counts from the start: never queue behind another call
+        best = None
+        for worker in self._workers:
+            if (
+                worker.state is WorkerState.BUSY
+                and len(worker.in_flight) < _PREFETCH_CALLS
+                and worker.queued_estimate + estimate <= _PREFETCH_SECONDS
+                and (best is None or worker.queued_estimate < best.queued_estimate)
+            ):
+                best = worker
+        return best
+
     def _start_call(self, worker: Worker, task: Task) -> None:
+        """Hand a call to a worker; it leaves with the worker's next flush."""
         self._teach(worker, task.definition)
         worker.queue((_protocol.CALL, task.id, task.definition.id, task.arguments))
-        worker.task = task
-        worker.state = WorkerState.BUSY
-        task.state = TaskState.RUNNING
-        if task.timeout is not None:
+        if not worker.in_flight and task.timeout is not None:
             worker.deadline = time.monotonic() + task.timeout
             self._wake_io()  # its wait must end by the new deadline
-        if not self._flush(worker):
-            # The worker died before it got the call: the call never started.
-            task.state = TaskState.QUEUED
-            self._queue.appendleft(task)
+        worker.in_flight.append(task)
+        worker.unsent.append(task)
+        worker.queued_estimate += task.definition.estimate or 0.0
+        self._in_flight += 1
+        worker.state = WorkerState.BUSY
+        task.state = TaskState.RUNNING
 
     def _teach(self, worker: Worker, definition: Definition) -> None:
         """Make sure the worker will have ``definition`` before its next call."""
@@ -513,9 +563,28 @@ class Pool:
         try:
             worker.flush()
         except OSError:
+            # The calls that never left did not start: they go back to the queue.
+            for task in reversed(worker.unsent):
+                worker.in_flight.remove(task)
+                self._in_flight -= 1
+                task.state = TaskState.QUEUED
+                self._queue.appendleft(task)
+            worker.unsent.clear()
             self._lose(worker)
             return False
         return True
+
+    def _take_reply(self, worker: Worker, task_id: int) -> Task | None:
+        """Remove the call a reply answers from the worker's calls in flight."""
+        for task in worker.in_flight:
+            if task.id == task_id:
+                worker.in_flight.remove(task)
+                worker.queued_estimate = max(
+                    0.0, worker.queued_estimate - (task.definition.estimate or 0.0)
+                )
+                self._in_flight -= 1
+                return task
+        return None
 
     def _retire(self, definition: Definition) -> None:
         """Tell workers to forget a definition no call needs any more."""
@@ -543,13 +612,32 @@ class Pool:
                 if task.definition.id != LOCAL_DEFINITION_ID:
                     self._queue.remove(task)
                 self._cancelled(task)
-            elif task.state is TaskState.RUNNING and kill:
-                worker = next((w for w in self._workers if w.task is task), None)
-                if worker is not None:  # else it runs on the thread lane: cannot be stopped
-                    worker.task = None
+            elif task.state is TaskState.RUNNING:
+                worker = next((w for w in self._workers if task in w.in_flight), None)
+                if worker is None:
+                    pass  # on the thread lane: it cannot be stopped
+                elif worker.in_flight[0] is not task:
+                    # Queued behind another call on the worker: it has not started.
+                    worker.queue((_protocol.SKIP, task.id))
+                    self._flush(worker)
+                    self._cancelled(task)
+                elif kill:
+                    worker.in_flight.popleft()
+                    self._in_flight -= 1
+                    self._requeue_behind(worker)
                     self._condemn(worker, CancelledError(f"task {task.id} was cancelled"))
                     self._cancelled(task)
             return task.state is TaskState.CANCELLED
+
+    def _requeue_behind(self, worker: Worker) -> None:
+        """Put back the calls a lost worker held behind its running one: they never started."""
+        while worker.in_flight:
+            task = worker.in_flight.pop()
+            self._in_flight -= 1
+            if task.state is TaskState.RUNNING:
+                task.state = TaskState.QUEUED
+                self._queue.appendleft(task)
+        worker.queued_estimate = 0.0
 
     def _cancel_queued(self) -> None:
         while self._queue:
@@ -738,25 +826,26 @@ class Pool:
         elif kind == _protocol.OVER_MEMORY:
             self._recycle(worker, f"whose resident memory reached {message[1] / 2**20:.0f} MiB")
         else:
-            task = worker.task
-            if task is None or task.id != message[1]:
+            task = self._take_reply(worker, message[1])
+            if task is None:
                 # Never expected; raising here would kill the I/O thread and hang the pool.
                 logger.error(
-                    "pygame_async internal error: reply %r from %r does not match %r; "
+                    "pygame_async internal error: reply %r from %r matches no call in flight; "
                     "please report this bug",
                     message[:2],
                     worker,
-                    task,
                 )
                 return
-            worker.task = None
             worker.deadline = None
-            worker.calls_done += 1
-            self._crash_streak = 0
-            if worker.state is WorkerState.BUSY:
+            if worker.state is WorkerState.BUSY and not worker.in_flight:
                 worker.state = WorkerState.READY
-            task._finish(message)
-            self._finished(task)
+            if kind != _protocol.SKIPPED:
+                worker.calls_done += 1
+                self._crash_streak = 0
+                task.definition.measured(message[3])
+                if task.state is TaskState.RUNNING:  # else cancelled while queued on the worker
+                    task._finish(message)
+                    self._finished(task)
             if self._max_calls is not None and worker.calls_done >= self._max_calls:
                 self._recycle(worker, f"after {worker.calls_done} calls")
         self._dispatch()
@@ -767,8 +856,11 @@ class Pool:
         exitcode = worker.join()  # without the lock: the game keeps calling meanwhile
         with self._lock:
             self._workers.remove(worker)
-            task, worker.task = worker.task, None
+            task = worker.in_flight.popleft() if worker.in_flight else None
             if task is not None:
+                self._in_flight -= 1
+            self._requeue_behind(worker)
+            if task is not None and task.state is TaskState.RUNNING:
                 error = worker.fate or WorkerCrashedError(
                     f"the worker process (pid {worker.pid}) running {task.name!r} died "
                     f"{describe_exit(exitcode)} before the call returned",

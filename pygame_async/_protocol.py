@@ -8,6 +8,7 @@ Game to worker::
     (DEFINE, definition_id, name, function_blob)   load a function into the registry
     (FORGET, definition_id)                        drop a superseded definition
     (CALL, task_id, definition_id, arguments_blob)  run a call
+    (SKIP, task_id)                                 drop that call if it has not started
     (STOP,)                                         leave after the current call
 
 Worker to game::
@@ -16,8 +17,12 @@ Worker to game::
     (START_FAILED, failure)       the pool's initializer raised; the worker leaves
     (OVER_MEMORY, bytes)          above the pool's memory limit; sent before the reply
     (PROGRESS, task_id, fraction, message)   the running call reported progress
-    (RESULT, task_id, blob)       the call returned; blob is the pickled value
-    (FAILED, task_id, failure)    the call failed; see :class:`RemoteFailure`
+    (RESULT, task_id, blob, seconds)      the call returned; blob is the pickled value
+    (FAILED, task_id, failure, seconds)   the call failed; see :class:`RemoteFailure`
+    (SKIPPED, task_id)            the call was dropped before it started (SKIP)
+
+``seconds`` is how long the worker spent on the call, unpickling and
+pickling included: the pool's estimate of what the next one will cost.
 
 Envelopes are plain pickles of plain tuples: only the blobs inside hold user
 objects, and those are opened by code that handles their errors.
@@ -36,8 +41,8 @@ from pygame_async._errors import (
     ResultNotSentError,
 )
 
-DEFINE, FORGET, CALL, STOP = range(4)
-HELLO, RESULT, FAILED, PROGRESS, START_FAILED, OVER_MEMORY = range(4, 10)
+DEFINE, FORGET, CALL, STOP, SKIP = range(5)
+HELLO, RESULT, FAILED, PROGRESS, START_FAILED, OVER_MEMORY, SKIPPED = range(5, 12)
 
 # Failure kinds.
 RAISED = "raised"  # the function raised

@@ -182,7 +182,7 @@ class Task:
                 self._open(reply)
 
     def _open(self, reply: tuple[Any, ...]) -> None:
-        kind, _task_id, payload = reply
+        kind, payload = reply[0], reply[2]
         if kind == _protocol.FAILED:
             self._exception = _protocol.failure_to_exception(self.name, payload)
             return

@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from multiprocessing import connection
 from multiprocessing.connection import Connection
@@ -163,29 +164,51 @@ def _serve(channel: Connection) -> None:
             )
             return
     channel.send_bytes(_protocol.encode((_protocol.HELLO, os.getpid())))
+    # The pool may hand us several short calls at once; a SKIP for one of them
+    # can arrive while an earlier one runs, so newer batches are read between
+    # calls and SKIPs applied at once.
+    pending: deque[tuple[Any, ...]] = deque()
     while True:
         try:
-            operations = _protocol.decode(channel.recv_bytes())
+            if not pending or channel.poll():
+                _take(_protocol.decode(channel.recv_bytes()), pending, channel)
+                continue
         except EOFError:
             return  # the game is gone: nobody is left to serve
-        for operation in operations:
-            kind = operation[0]
-            if kind == _protocol.CALL:
-                _, task_id, definition_id, arguments = operation
-                reply = _run(channel, task_id, registry[definition_id], arguments)
-                if _memory_limit is not None:
-                    resident = _resident_memory()
-                    if resident is not None and resident > _memory_limit:
-                        # Before the reply, so the pool never gives us another call.
-                        channel.send_bytes(_protocol.encode((_protocol.OVER_MEMORY, resident)))
-                channel.send_bytes(reply)
-            elif kind == _protocol.DEFINE:
-                _, definition_id, name, blob = operation
-                registry[definition_id] = (name, _load_definition(blob))
-            elif kind == _protocol.FORGET:
-                registry.pop(operation[1], None)
-            elif kind == _protocol.STOP:
-                return
+        operation = pending.popleft()
+        kind = operation[0]
+        if kind == _protocol.CALL:
+            _, task_id, definition_id, arguments = operation
+            reply = _run(channel, task_id, registry[definition_id], arguments)
+            if _memory_limit is not None:
+                resident = _resident_memory()
+                if resident is not None and resident > _memory_limit:
+                    # Before the reply, so the pool never gives us another call.
+                    channel.send_bytes(_protocol.encode((_protocol.OVER_MEMORY, resident)))
+            channel.send_bytes(reply)
+        elif kind == _protocol.DEFINE:
+            _, definition_id, name, blob = operation
+            registry[definition_id] = (name, _load_definition(blob))
+        elif kind == _protocol.FORGET:
+            registry.pop(operation[1], None)
+        elif kind == _protocol.STOP:
+            return
+
+
+def _take(
+    operations: list[tuple[Any, ...]], pending: deque[tuple[Any, ...]], channel: Connection
+) -> None:
+    """Queue a batch of operations, applying SKIPs at once."""
+    for operation in operations:
+        if operation[0] != _protocol.SKIP:
+            pending.append(operation)
+            continue
+        task_id = operation[1]
+        for queued in pending:
+            if queued[0] == _protocol.CALL and queued[1] == task_id:
+                pending.remove(queued)
+                channel.send_bytes(_protocol.encode((_protocol.SKIPPED, task_id)))
+                break
 
 
 def _resident_memory() -> int | None:
@@ -219,23 +242,30 @@ def _run(
 ) -> bytes:
     """Run one call and return the encoded reply."""
     global _reporter
+    started = time.perf_counter()
     _name, function = definition
     if isinstance(function, RemoteFailure):
-        return _protocol.encode((_protocol.FAILED, task_id, function))
+        return _protocol.encode((_protocol.FAILED, task_id, function, 0.0))
     _reporter = reporter = _ProgressReporter(channel, task_id)
     try:
         args, kwargs = _serialization.loads(arguments)
         value = function(*args, **kwargs)
     except BaseException as exc:
-        return _protocol.encode((_protocol.FAILED, task_id, _failure(_protocol.RAISED, exc)))
+        failure = _failure(_protocol.RAISED, exc)
+        return _protocol.encode((_protocol.FAILED, task_id, failure, _since(started)))
     finally:
         _reporter = None
         reporter.flush()
     try:
         blob = _serialization.dumps(value)
     except BaseException as exc:
-        return _protocol.encode((_protocol.FAILED, task_id, _failure(_protocol.NOT_SENT, exc)))
-    return _protocol.encode((_protocol.RESULT, task_id, blob))
+        failure = _failure(_protocol.NOT_SENT, exc)
+        return _protocol.encode((_protocol.FAILED, task_id, failure, _since(started)))
+    return _protocol.encode((_protocol.RESULT, task_id, blob, _since(started)))
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
 
 
 def _failure(kind: str, exc: BaseException) -> RemoteFailure:

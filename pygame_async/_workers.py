@@ -21,6 +21,7 @@ import enum
 import logging
 import multiprocessing
 import signal
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,7 @@ class WorkerState(enum.Enum):
 
     STARTING = "starting"  # process launched, no hello yet
     READY = "ready"  # idle, takes calls
-    BUSY = "busy"  # running a call
+    BUSY = "busy"  # running a call, maybe with short ones queued behind it
     STOPPING = "stopping"  # asked to stop after its current call
     DEAD = "dead"  # its pipe closed: stopped or crashed
 
@@ -66,7 +67,11 @@ class Worker:
         self.state = WorkerState.STARTING
         self.said_hello = False
         self.stop_requested = False
-        self.task: Task | None = None
+        # Calls handed to the worker, oldest (running) first; a worker is given
+        # more than one only when they are short (see Pool._pick_worker).
+        self.in_flight: deque[Task] = deque()
+        self.unsent: list[Task] = []  # in_flight, but still in the outbox
+        self.queued_estimate = 0.0  # seconds of work in_flight is expected to take
         self.deadline: float | None = None  # time.monotonic() by which the task must finish
         self.fate: BaseException | None = None  # set when the pool kills it: what its task gets
         self.calls_done = 0
@@ -75,6 +80,11 @@ class Worker:
 
     def __repr__(self) -> str:
         return f"<Worker pid={self.pid} {self.state.value}>"
+
+    @property
+    def task(self) -> Task | None:
+        """The call the worker is running (or about to), if any."""
+        return self.in_flight[0] if self.in_flight else None
 
     @property
     def accepts_calls(self) -> bool:
@@ -95,6 +105,7 @@ class Worker:
         if self._outbox:
             batch, self._outbox = self._outbox, []
             self.channel.send_bytes(_protocol.encode(batch))
+        self.unsent.clear()
 
     def receive(self) -> tuple[list[Any], bool]:
         """Return every message the worker has sent so far, and whether its pipe has closed."""

@@ -379,9 +379,40 @@ def test_workers_that_die_loading_a_definition_are_not_restarted_forever(
     poison = KillsWhoeverUnpicklesIt()
     with pygame_async.Pool(1) as pool:
         pool.define("poisoned", lambda: poison)
-        wait_until(lambda: pool.get_worker_count() == 0)
+        wait_until(lambda: pool.get_worker_count() == 0 and not pool._workers)
         call = pool.call(None, "poisoned")
         assert isinstance(call.exception(timeout=BOUND), WorkerStartError)
         pool.update()
     deaths = [r for r in caplog.records if "exited with exit code 9" in r.getMessage()]
     assert len(deaths) == 3
+
+
+# -- short calls queued on a busy worker ------------------------------------------------------
+
+
+def record_or_block(path: str, mark: str) -> str:
+    """Instant unless ``path`` names a gate: then wait for it.  Leaves ``mark`` behind."""
+    if path:
+        block_until(path)
+    Path(mark).touch()
+    return mark
+
+
+def test_short_calls_queued_on_a_worker_can_still_be_cancelled(tmp_path: Path) -> None:
+    with pygame_async.Pool(1) as pool:
+        pool.define("record_or_block", record_or_block)
+        for i in range(5):  # the pool learns that this function is quick
+            pool.call(None, "record_or_block", "", str(tmp_path / f"warm{i}")).result(BOUND)
+        gate = tmp_path / "gate"
+        blocker = pool.call(None, "record_or_block", str(gate), str(tmp_path / "blocker"))
+        wait_until(lambda: blocker.state.value == "running")
+        behind = [pool.call(None, "record_or_block", "", str(tmp_path / f"b{i}")) for i in range(6)]
+        pool.update()  # the game's frame: short calls join the busy worker's queue
+        assert all(task.state.value == "running" for task in behind), "queued on the worker"
+        assert behind[2].cancel() and behind[4].cancel(kill=True)
+        gate.touch()
+        assert pool.wait(timeout=BOUND)
+        ran = {path.name for path in tmp_path.iterdir()}
+        assert {"b0", "b1", "b3", "b5", "blocker"} <= ran
+        assert not {"b2", "b4"} & ran, "a cancelled call never starts"
+        assert pool.get_worker_count() == 1
