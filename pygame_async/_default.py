@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from pygame_async import _validate
 from pygame_async._async_function import AsyncFunction
 from pygame_async._ensure import Ensure
 from pygame_async._pool import Pool
@@ -33,6 +34,7 @@ def load(workers: int = 1, **options: Any) -> Pool:
     ``Pool()``.
     """
     global _pool
+    _validate.count("load(workers)", "workers", workers)
     with _loading:
         if _pool is not None:
             raise RuntimeError(

@@ -295,8 +295,12 @@ class Pool:
                         self._receive(worker)
                 if self._queue:
                     self._dispatch()  # the frame's calls leave in one message per worker
-            progressed, self._progressed = self._progressed, {}
-        for task in progressed:
+        while self._progressed:  # one at a time: a callback that raises loses no other report
+            with self._lock:
+                if not self._progressed:
+                    break
+                task = next(iter(self._progressed))
+                del self._progressed[task]
             task._report_progress()
         if self._to_post and self._posting.acquire(blocking=False):
             # Otherwise a pool thread is posting them right now.
@@ -311,7 +315,11 @@ class Pool:
                     return delivered
                 task = self._completed.popleft()
                 self._pending -= 1
+                # A report taken by a re-entered update() must still come first.
+                progress_first = self._progressed.pop(task, False) is None
             delivered += 1
+            if progress_first:
+                task._report_progress()
             task._deliver()
             if limit is not None and time.perf_counter() - started >= limit:
                 return delivered
@@ -333,7 +341,7 @@ class Pool:
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         return False
-                    self._changed.wait(remaining)
+                    self._changed.wait(_bounded(remaining))
 
     def _run_in_thread(
         self, callback: object, name: str, function: Callable[..., Any], /, *args: Any
@@ -655,7 +663,7 @@ class Pool:
 
     def _wait_until_done(self, task: Task, timeout: float | None) -> bool:
         with self._lock:
-            return self._changed.wait_for(task.done, timeout)
+            return self._changed.wait_for(task.done, _bounded(timeout))
 
     def _wake_io(self) -> None:
         """Make the I/O thread look again at the set of workers."""
@@ -719,7 +727,10 @@ class Pool:
                 self._bury(worker)
             if lost:
                 continue
-            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            # A far deadline is met by waking up again: poll() takes no more than ~24 days.
+            timeout = (
+                min(max(0.0, min(deadlines) - time.monotonic()), 3600.0) if deadlines else None
+            )
             ready = connection.wait([*listening, self._wakeup_reader], timeout)
             with self._lock:
                 for channel in ready:
@@ -954,6 +965,11 @@ def _pack_initializer(
             f"Pool(initializer): the initializer or its initargs cannot be sent to workers: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _bounded(timeout: float | None) -> float | None:
+    """Clamp a timeout the threading module would refuse as too large; it is as good as none."""
+    return None if timeout is None else min(timeout, threading.TIMEOUT_MAX)
 
 
 def _copy_error(error: WorkerStartError) -> WorkerStartError:

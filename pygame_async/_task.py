@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pygame_async import _protocol, _serialization
+from pygame_async import _protocol, _serialization, _validate
 from pygame_async._errors import ResultNotSentError
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ class Task:
         ``TimeoutError`` when ``timeout`` seconds pass first.  Runs no
         callbacks: delivery stays the job of ``update()``.
         """
-        exception = self.exception(timeout)
+        exception = self._outcome("Task.result(timeout)", timeout)
         if exception is not None:
             raise exception
         return self._value
@@ -133,7 +133,11 @@ class Task:
 
         Raises like :meth:`result` when cancelled or out of time.
         """
-        if not self._owner._wait_until_done(self, timeout):
+        return self._outcome("Task.exception(timeout)", timeout)
+
+    def _outcome(self, caller: str, timeout: float | None) -> BaseException | None:
+        limit = _validate.seconds(caller, "timeout", timeout)
+        if not self._owner._wait_until_done(self, limit):
             raise TimeoutError(f"task {self.id} ({self.name!r}) did not finish in {timeout} s")
         if self.state is TaskState.CANCELLED:
             raise CancelledError(f"task {self.id} ({self.name!r}) was cancelled")

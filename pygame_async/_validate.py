@@ -22,7 +22,11 @@ def seconds(call: str, argument: str, value: object) -> float | None:
         raise TypeError(
             f"{call}: {argument} must be a number of seconds or None, got {type(value).__name__}"
         )
-    if not math.isfinite(value) or value < 0:
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        raise ValueError(f"{call}: {argument} is too large a number of seconds") from None
+    if not finite or value < 0:
         raise ValueError(f"{call}: {argument} must be a finite number of seconds >= 0, got {value}")
     return float(value)
 

@@ -250,7 +250,7 @@ def _data_decoder() -> Callable[[str, Parser | None], Any]:
 
     It is nested on purpose: cloudpickle sends a nested function by value,
     so a worker runs it without importing this module, and with it pygame
-    (about 150 ms and 30 MB per worker with pygame 2.6.1, which imports
+    (about 150 ms and 20 MB more per worker with pygame 2.6.1, which imports
     numpy).  It must therefore use nothing from this module.
     """
 
