@@ -129,7 +129,8 @@ class Worker:
     def kill(self) -> None:
         """End the process now, whatever it is doing."""
         if self.process.exitcode is None:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
+                self.process.kill()
 
     def closed(self) -> None:
         """Release the pipe once the worker has gone; it will never be sent anything again."""

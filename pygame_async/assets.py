@@ -9,9 +9,9 @@
          "ui": assets.Font("fonts/ui.ttf", 24)},
         on_asset=store, on_done=start_game, convert=True,
     )
-    while not batch.done:                      # the loading screen
+    while not batch.done:                      # a loading screen
         pygame_async.update()                  # callbacks run here, on this thread
-        draw_bar(batch.fraction)
+        draw_bar(batch.fraction)               # then flip() and clock.tick() as usual
 
 Each kind is decoded where it costs the game's main thread least; every
 outcome reaches the game through the pool's ``update()``, on the thread that
@@ -24,17 +24,17 @@ kind      where it is decoded   why
 image     the pool's thread     ``pygame.image.load`` releases the GIL while it
           lane                  decodes, and the Surface needs no copy.  Through a
                                 worker, its pixels are unpickled inside
-                                ``update()``: 120-370 ms for one 2048x2048 image.
+                                ``update()``: 120-490 ms for one 2048x2048 image.
 sound     the pool's thread     a ``Sound`` belongs to the game's mixer, and
           lane                  ``pygame.mixer.Sound`` releases the GIL while it
                                 decodes and resamples.
 font      read on the thread    SDL_ttf opens every face on one FreeType library,
           lane, opened at       which must not be used by two threads at once, and
           delivery              pygame does not lock it: the file is read off the
-                                main thread, then opened there (about 0.1 ms).
+                                main thread, then opened there (0.05-0.08 ms).
 data      a worker process      ``json.loads`` holds the GIL for the whole parse
-                                (147 ms for a 4.9 MB map), while unpickling the
-                                parsed result costs the main thread about 30 ms.
+                                (90-160 ms for a 4.9 MB map), while unpickling the
+                                parsed result costs the main thread 18-36 ms.
 ========  ====================  ==================================================
 
 ``convert`` (``convert_alpha()`` for images with per-pixel alpha, else
