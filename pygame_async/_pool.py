@@ -286,13 +286,16 @@ class Pool:
         if not (self._in_flight or self._completed or self._progressed or self._to_post):
             return 0  # the common idle frame: no lock, no system call
         started = time.perf_counter()
-        with self._lock:
-            if self._in_flight:
-                # Read replies here rather than wait for the I/O thread: it needs
-                # the GIL, which a game that never sleeps would make it wait for.
-                for worker in self._workers:
-                    if worker.in_flight:
+        if self._in_flight:
+            # Read replies here rather than wait for the I/O thread: it needs
+            # the GIL, which a game that never sleeps would make it wait for.
+            for worker in list(self._workers):
+                if worker.in_flight and worker.reading.acquire(blocking=False):
+                    try:  # (else the I/O thread is reading this pipe right now)
                         self._receive(worker)
+                    finally:
+                        worker.reading.release()
+            with self._lock:
                 if self._queue:
                     self._dispatch()  # the frame's calls leave in one message per worker
         while self._progressed:  # one at a time: a callback that raises loses no other report
@@ -732,14 +735,17 @@ class Pool:
                 min(max(0.0, min(deadlines) - time.monotonic()), 3600.0) if deadlines else None
             )
             ready = connection.wait([*listening, self._wakeup_reader], timeout)
-            with self._lock:
-                for channel in ready:
-                    if channel is self._wakeup_reader:
+            for channel in ready:
+                if channel is self._wakeup_reader:
+                    with self._lock:
                         while self._wakeup_reader.poll():
                             self._wakeup_reader.recv_bytes()
                         self._wakeup_sent = False
-                    else:
-                        self._receive(listening[channel])  # type: ignore[index]
+                else:
+                    worker = listening[channel]  # type: ignore[index]
+                    with worker.reading:
+                        self._receive(worker)
+            with self._lock:
                 self._expire_timeouts()
                 news = bool(self._to_post or self._completed or self._progressed)
             if news:
@@ -799,13 +805,15 @@ class Pool:
             )
 
     def _receive(self, worker: Worker) -> None:
+        """Read what the worker sent, then file it under the lock; hold ``worker.reading``."""
         if worker.state is WorkerState.DEAD:
             return
         messages, gone = worker.receive()
-        for message in messages:
-            self._on_message(worker, message)
-        if gone:
-            self._lose(worker)
+        with self._lock:
+            for message in messages:
+                self._on_message(worker, message)
+            if gone:
+                self._lose(worker)
 
     def _on_message(self, worker: Worker, message: tuple[Any, ...]) -> None:
         if worker.fate is not None:
@@ -865,6 +873,7 @@ class Pool:
     def _bury(self, worker: Worker) -> None:
         """Join a dead worker's process, fail the call it was running, replace it."""
         exitcode = worker.join()  # without the lock: the game keeps calling meanwhile
+        worker.release_pipe()
         with self._lock:
             self._workers.remove(worker)
             task = worker.in_flight.popleft() if worker.in_flight else None

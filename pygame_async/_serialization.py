@@ -49,8 +49,38 @@ def _add_pygame_reducers_once_pygame_is_loaded() -> None:
     _pygame_reducers_added = True
 
 
+_PLAIN_TYPES = frozenset({int, float, complex, str, bytes, bool, type(None)})
+_PLAIN_CONTAINERS = frozenset({tuple, list, dict})
+_PLAIN_DEPTH = 3  # containers nested deeper than this go through cloudpickle
+_PLAIN_LENGTH = 32  # longer containers too: checking them would cost more than it saves
+
+
+def _is_plain(obj: Any, depth: int = 0) -> bool:
+    """Tell whether the standard pickle sends ``obj`` exactly as cloudpickle would, faster."""
+    kind = type(obj)
+    if kind in _PLAIN_TYPES:
+        return True
+    if depth >= _PLAIN_DEPTH or kind not in _PLAIN_CONTAINERS or len(obj) > _PLAIN_LENGTH:
+        return False
+    # Loops, not all() over generators: this runs for every call and result.
+    if kind is dict:
+        for key, value in obj.items():
+            if type(key) not in _PLAIN_TYPES or (
+                type(value) not in _PLAIN_TYPES and not _is_plain(value, depth + 1)
+            ):
+                return False
+        return True
+    for item in obj:
+        if type(item) not in _PLAIN_TYPES and not _is_plain(item, depth + 1):
+            return False
+    return True
+
+
 def dumps(obj: object) -> bytes:
     """Pickle ``obj`` by value where needed (cloudpickle), with pygame types supported."""
+    if _is_plain(obj):
+        # The common tiny call: the C pickler alone costs a tenth of a cloudpickle one.
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     _add_pygame_reducers_once_pygame_is_loaded()
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)

@@ -21,6 +21,7 @@ import enum
 import logging
 import multiprocessing
 import signal
+import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
@@ -64,6 +65,9 @@ class Worker:
         self.process = _process_of(self.executor)
         self.pid: int | None = self.process.pid
         self.channel: Connection = ours
+        # Held while reading the pipe and filing what was read, so replies are
+        # handled in order, and so a big reply is read without the pool's lock.
+        self.reading = threading.Lock()
         self.state = WorkerState.STARTING
         self.said_hello = False
         self.stop_requested = False
@@ -133,9 +137,13 @@ class Worker:
                 self.process.kill()
 
     def closed(self) -> None:
-        """Release the pipe once the worker has gone; it will never be sent anything again."""
+        """Mark the worker gone: it will never be sent anything again."""
         self.state = WorkerState.DEAD
-        self.channel.close()
+
+    def release_pipe(self) -> None:
+        """Close our end of the pipe, once no thread can be reading it."""
+        with self.reading:
+            self.channel.close()
 
     def join(self) -> int | None:
         """Wait until the process has exited and return its exit code.
