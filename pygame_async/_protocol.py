@@ -17,7 +17,8 @@ Worker to game::
     (START_FAILED, failure)       the pool's initializer raised; the worker leaves
     (OVER_MEMORY, bytes)          above the pool's memory limit; sent before the reply
     (PROGRESS, task_id, fraction, message)   the running call reported progress
-    (RESULT, task_id, blob, seconds)      the call returned; blob is the pickled value
+    (RESULT, task_id, blob, seconds, sizes)  the call returned; blob is the pickled value,
+                                  followed on the pipe by one raw buffer per size
     (FAILED, task_id, failure, seconds)   the call failed; see :class:`RemoteFailure`
     (SKIPPED, task_id)            the call was dropped before it started (SKIP)
 
@@ -26,11 +27,23 @@ pickling included: the pool's estimate of what the next one will cost.
 
 Envelopes are plain pickles of plain tuples: only the blobs inside hold user
 objects, and those are opened by code that handles their errors.
+
+Large raw buffers of a result (a Surface's pixels) travel out of band: the
+reply lists their sizes and the bytes follow it on the pipe, written and read
+without framing or copies (:func:`send_raw`, :func:`receive_raw`).  The game
+reads them, with the GIL released, straight into fresh memory that the
+rebuilt Surface then uses as its own, so a 64 MiB result costs the game's
+main thread almost nothing.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
 import pickle
+import socket
+import sys
+from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
 
 from pygame_async import _serialization
@@ -58,6 +71,44 @@ class RemoteFailure(NamedTuple):
     message: str
     traceback: str
     exception_blob: bytes | None
+
+
+# Windows pipes are not file descriptors: there raw buffers go as messages.
+_RAW_FD = sys.platform != "win32"
+
+
+def send_raw(channel: Connection, buffer: pickle.PickleBuffer) -> None:
+    """Write a buffer whose size the previous message announced."""
+    with buffer.raw() as view:
+        if not _RAW_FD:
+            channel.send_bytes(view)
+            return
+        descriptor = channel.fileno()
+        sent = 0
+        while sent < view.nbytes:
+            sent += os.write(descriptor, view[sent:])
+
+
+def receive_raw(channel: Connection, size: int) -> mmap.mmap | bytes:
+    """Read a buffer of ``size`` bytes into fresh memory, releasing the GIL while it reads."""
+    if not _RAW_FD:
+        return channel.recv_bytes()
+    # An anonymous mapping costs nothing until the read fills its pages, and
+    # the kernel fills them inside the read, without the GIL.  MSG_WAITALL
+    # makes that one call rather than hundreds, each of which would take the
+    # GIL back from the game for a moment.
+    target = mmap.mmap(-1, size)
+    with (
+        memoryview(target) as view,
+        socket.fromfd(channel.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as pipe,
+    ):
+        received = 0
+        while received < size:
+            count = pipe.recv_into(view[received:], size - received, socket.MSG_WAITALL)
+            if count == 0:
+                raise EOFError("the worker's pipe closed in the middle of a result")
+            received += count
+    return target
 
 
 def encode(message: Any) -> bytes:

@@ -19,7 +19,7 @@ import io
 import pickle
 import sys
 from collections import ChainMap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import cloudpickle
@@ -48,6 +48,9 @@ def _add_pygame_reducers_once_pygame_is_loaded() -> None:
     _extra_reducers.update(pygame_reducers())
     _pygame_reducers_added = True
 
+
+OUT_OF_BAND_BYTES = 1 << 20
+"""Raw buffers this large travel beside the pickle, not inside it."""
 
 _PLAIN_TYPES = frozenset({int, float, complex, str, bytes, bool, type(None)})
 _PLAIN_CONTAINERS = frozenset({tuple, list, dict})
@@ -87,9 +90,56 @@ def dumps(obj: object) -> bytes:
     return buffer.getvalue()
 
 
-def loads(data: bytes) -> Any:
-    """Unpickle a blob made by :func:`dumps`."""
-    return pickle.loads(data)
+def dumps_out_of_band(obj: object) -> tuple[bytes, list[pickle.PickleBuffer]]:
+    """Pickle like :func:`dumps`, but hand back large raw buffers (pixels) separately.
+
+    Buffers of ``OUT_OF_BAND_BYTES`` or more that a reducer exposes as
+    :class:`pickle.PickleBuffer` (Surfaces, Masks' neighbours, numpy arrays)
+    are left out of the blob, so they can travel without being copied into it
+    and be received straight into their final memory.  Pass them, in order,
+    to :func:`loads`.
+    """
+    if type(obj) is bytes and len(obj) >= OUT_OF_BAND_BYTES:
+        # Big bytes are pickled in-band by the C pickler whatever we do; sent
+        # as a raw buffer, they skip two copies and become bytes again on load.
+        buffer = pickle.PickleBuffer(obj)
+        return pickle.dumps(_BigBytes(buffer), protocol=5, buffer_callback=_out_of_band), [buffer]
+    if _is_plain(obj):
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), []
+    _add_pygame_reducers_once_pygame_is_loaded()
+    buffers: list[pickle.PickleBuffer] = []
+
+    def out_of_band(buffer: pickle.PickleBuffer) -> bool:
+        with buffer.raw() as raw:
+            if raw.nbytes < OUT_OF_BAND_BYTES:
+                return True  # in-band: not worth a message of its own
+        buffers.append(buffer)
+        return False
+
+    stream = io.BytesIO()
+    _Pickler(stream, protocol=5, buffer_callback=out_of_band).dump(obj)
+    return stream.getvalue(), buffers
+
+
+class _BigBytes:
+    """Pickles as ``bytes(buffer)``, so the buffer can travel out of band."""
+
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer: pickle.PickleBuffer) -> None:
+        self.buffer = buffer
+
+    def __reduce__(self) -> tuple[type[bytes], tuple[pickle.PickleBuffer]]:
+        return bytes, (self.buffer,)
+
+
+def _out_of_band(buffer: pickle.PickleBuffer) -> bool:
+    return False
+
+
+def loads(data: bytes, buffers: Sequence[Any] = ()) -> Any:
+    """Unpickle a blob made by :func:`dumps` or :func:`dumps_out_of_band`."""
+    return pickle.loads(data, buffers=buffers)
 
 
 def describe(obj: object) -> str:

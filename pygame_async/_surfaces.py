@@ -91,8 +91,10 @@ Known limits
 
 from __future__ import annotations
 
+import mmap
 import os
 import pickle
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
@@ -270,12 +272,18 @@ def _rebuild_surface(
     Returns:
         A new, unlocked surface with the same format, pixels and attributes.
     """
-    # Flags stay 0 on purpose: SRCALPHA in get_flags() only says blending is on,
-    # which set_alpha() below restores, while per-pixel alpha comes from masks.
-    surface = pygame.Surface(size, 0, depth, masks)
-    if palette is not None:
-        surface.set_palette(palette)
-    _import_pixels(surface, pitch, pixels)
+    if _can_adopt(size, depth, masks, pitch, pixels):
+        # Fresh memory nobody else holds (the transport's, or the unpickler's
+        # bytearray): the Surface uses it as is, with no copy at all.
+        surface = pygame.image.frombuffer(cast(bytearray, pixels), size, "BGRA")
+        surface.set_alpha(None)  # blending off, as on a fresh Surface: set again below
+    else:
+        # Flags stay 0 on purpose: SRCALPHA in get_flags() only says blending is
+        # on, which set_alpha() below restores; per-pixel alpha comes from masks.
+        surface = pygame.Surface(size, 0, depth, masks)
+        if palette is not None:
+            surface.set_palette(palette)
+        _import_pixels(surface, pitch, pixels)
     # set_colorkey and set_alpha each switch RLE on or off, so every call gets
     # the flag.  A fresh surface already has blending off, and calling
     # set_alpha(None) without the flag would switch RLE off again.
@@ -288,6 +296,21 @@ def _rebuild_surface(
         # pygame accepts flags alongside None at runtime; its stubs do not.
         surface.set_alpha(None, rle_flag)  # type: ignore[call-overload]
     return surface
+
+
+_ARGB8888 = (0xFF0000, 0xFF00, 0xFF, 0xFF000000)  # pygame's SRCALPHA format: "BGRA" bytes
+
+
+def _can_adopt(size: _Size, depth: int, masks: _RGBA, pitch: int, pixels: _Pixels) -> bool:
+    """Tell whether ``pixels`` can become the rebuilt surface's own memory."""
+    return (
+        isinstance(pixels, mmap.mmap | bytearray)
+        and sys.byteorder == "little"
+        and depth == 32
+        and tuple(masks) == _ARGB8888
+        and pitch == size[0] * 4
+        and len(pixels) == pitch * size[1] > 0
+    )
 
 
 def _import_pixels(surface: pygame.Surface, pitch: int, pixels: _Pixels) -> None:

@@ -191,7 +191,7 @@ class Task:
             self._exception = _protocol.failure_to_exception(self.name, payload)
             return
         try:
-            self._value = _serialization.loads(payload)
+            self._value = _serialization.loads(payload, reply[4])
         except Exception as exc:
             error = ResultNotSentError(
                 f"cannot send result of {self.name!r}: the game could not unpickle it: {exc}"

@@ -18,6 +18,7 @@ import ctypes
 import math
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -179,13 +180,16 @@ def _serve(channel: Connection) -> None:
         kind = operation[0]
         if kind == _protocol.CALL:
             _, task_id, definition_id, arguments = operation
-            reply = _run(channel, task_id, registry[definition_id], arguments)
+            reply, buffers = _run(channel, task_id, registry[definition_id], arguments)
             if _memory_limit is not None:
                 resident = _resident_memory()
                 if resident is not None and resident > _memory_limit:
                     # Before the reply, so the pool never gives us another call.
                     channel.send_bytes(_protocol.encode((_protocol.OVER_MEMORY, resident)))
             channel.send_bytes(reply)
+            for buffer in buffers:
+                _protocol.send_raw(channel, buffer)
+                buffer.release()  # a Surface stays locked while its buffer is exported
         elif kind == _protocol.DEFINE:
             _, definition_id, name, blob = operation
             registry[definition_id] = (name, _load_definition(blob))
@@ -239,29 +243,31 @@ def _run(
     task_id: int,
     definition: tuple[str, Callable[..., Any] | RemoteFailure],
     arguments: bytes,
-) -> bytes:
-    """Run one call and return the encoded reply."""
+) -> tuple[bytes, list[pickle.PickleBuffer]]:
+    """Run one call; return the encoded reply and the raw buffers to send after it."""
     global _reporter
     started = time.perf_counter()
     _name, function = definition
     if isinstance(function, RemoteFailure):
-        return _protocol.encode((_protocol.FAILED, task_id, function, 0.0))
+        return _protocol.encode((_protocol.FAILED, task_id, function, 0.0)), []
     _reporter = reporter = _ProgressReporter(channel, task_id)
     try:
         args, kwargs = _serialization.loads(arguments)
         value = function(*args, **kwargs)
     except BaseException as exc:
         failure = _failure(_protocol.RAISED, exc)
-        return _protocol.encode((_protocol.FAILED, task_id, failure, _since(started)))
+        return _protocol.encode((_protocol.FAILED, task_id, failure, _since(started))), []
     finally:
         _reporter = None
         reporter.flush()
     try:
-        blob = _serialization.dumps(value)
+        blob, buffers = _serialization.dumps_out_of_band(value)
     except BaseException as exc:
         failure = _failure(_protocol.NOT_SENT, exc)
-        return _protocol.encode((_protocol.FAILED, task_id, failure, _since(started)))
-    return _protocol.encode((_protocol.RESULT, task_id, blob, _since(started)))
+        return _protocol.encode((_protocol.FAILED, task_id, failure, _since(started))), []
+    sizes = [buffer.raw().nbytes for buffer in buffers]
+    reply = _protocol.encode((_protocol.RESULT, task_id, blob, _since(started), sizes))
+    return reply, buffers
 
 
 def _since(started: float) -> float:

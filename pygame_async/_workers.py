@@ -116,7 +116,11 @@ class Worker:
         messages = []
         try:
             while self.channel.poll():
-                messages.append(_protocol.decode(self.channel.recv_bytes()))
+                message = _protocol.decode(self.channel.recv_bytes())
+                if message[0] == _protocol.RESULT and message[4]:
+                    buffers = [_protocol.receive_raw(self.channel, size) for size in message[4]]
+                    message = (*message[:4], buffers)
+                messages.append(message)
         except (EOFError, OSError):
             return messages, True
         return messages, False
