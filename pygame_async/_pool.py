@@ -80,6 +80,7 @@ _THREAD_LANE_WIDTH = 2
 # long call never waits behind another.
 _PREFETCH_SECONDS = 0.002
 _PREFETCH_CALLS = 256
+_PIPE_PATIENCE = 0.001  # seconds update() waits for a pipe the I/O thread is reading
 _CRASH_STREAK_LIMIT = 3  # workers dying before their first call, in a row, before giving up
 _DEFINITION_TIMEOUT = _async_function._DEFINITION_TIMEOUT
 
@@ -290,8 +291,12 @@ class Pool:
             # Read replies here rather than wait for the I/O thread: it needs
             # the GIL, which a game that never sleeps would make it wait for.
             for worker in list(self._workers):
-                if worker.in_flight and worker.reading.acquire(blocking=False):
-                    try:  # (else the I/O thread is reading this pipe right now)
+                # If the I/O thread holds the pipe, it is most likely waiting for
+                # the GIL this thread holds: waiting a moment lets it finish at
+                # once, while a big result it is reading does not stall the frame.
+                patience = 0 if worker.reading_bulk else _PIPE_PATIENCE
+                if worker.in_flight and worker.reading.acquire(timeout=patience):
+                    try:
                         self._receive(worker)
                     finally:
                         worker.reading.release()
@@ -814,6 +819,9 @@ class Pool:
                 self._on_message(worker, message)
             if gone:
                 self._lose(worker)
+            if messages:
+                self._dispatch()
+                self._changed.notify_all()
 
     def _on_message(self, worker: Worker, message: tuple[Any, ...]) -> None:
         if worker.fate is not None:
@@ -867,8 +875,6 @@ class Pool:
                     self._finished(task)
             if self._max_calls is not None and worker.calls_done >= self._max_calls:
                 self._recycle(worker, f"after {worker.calls_done} calls")
-        self._dispatch()
-        self._changed.notify_all()
 
     def _bury(self, worker: Worker) -> None:
         """Join a dead worker's process, fail the call it was running, replace it."""

@@ -11,7 +11,8 @@ Game to worker::
     (SKIP, task_id)                                 drop that call if it has not started
     (STOP,)                                         leave after the current call
 
-Worker to game::
+Worker to game (replies to short calls run back to back may come as a list
+of several, in one message)::
 
     (HELLO, pid)                  ready to take calls
     (START_FAILED, failure)       the pool's initializer raised; the worker leaves

@@ -68,12 +68,44 @@ class _ProgressReporter:
             self._pending = None
 
     def _send(self, fraction: float, message: str | None) -> None:
+        if _replies is not None:
+            _replies.flush()  # the game must see earlier calls' replies first
         self._channel.send_bytes(
             _protocol.encode((_protocol.PROGRESS, self._task_id, fraction, message))
         )
 
 
 _reporter: _ProgressReporter | None = None
+
+# Replies to short calls queued back to back are held for at most this long
+# and sent together: one message, one wake-up of the game, instead of many.
+_REPLY_HOLD = 0.001
+
+
+class _Replies:
+    """Replies not yet sent, held while more calls are queued here."""
+
+    __slots__ = ("_channel", "_held", "_since")
+
+    def __init__(self, channel: Connection) -> None:
+        self._channel = channel
+        self._held: list[tuple[Any, ...]] = []
+        self._since = 0.0
+
+    def add(self, reply: tuple[Any, ...], more_calls_queued: bool) -> None:
+        if not self._held:
+            self._since = time.monotonic()
+        self._held.append(reply)
+        if not more_calls_queued or time.monotonic() - self._since >= _REPLY_HOLD:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._held:
+            held, self._held = self._held, []
+            self._channel.send_bytes(_protocol.encode(held[0] if len(held) == 1 else held))
+
+
+_replies: _Replies | None = None
 
 
 def report_progress(fraction: float, message: str | None = None) -> None:
@@ -168,6 +200,8 @@ def _serve(channel: Connection) -> None:
     # The pool may hand us several short calls at once; a SKIP for one of them
     # can arrive while an earlier one runs, so newer batches are read between
     # calls and SKIPs applied at once.
+    global _replies
+    _replies = replies = _Replies(channel)
     pending: deque[tuple[Any, ...]] = deque()
     while True:
         try:
@@ -185,11 +219,16 @@ def _serve(channel: Connection) -> None:
                 resident = _resident_memory()
                 if resident is not None and resident > _memory_limit:
                     # Before the reply, so the pool never gives us another call.
+                    replies.flush()
                     channel.send_bytes(_protocol.encode((_protocol.OVER_MEMORY, resident)))
-            channel.send_bytes(reply)
-            for buffer in buffers:
-                _protocol.send_raw(channel, buffer)
-                buffer.release()  # a Surface stays locked while its buffer is exported
+            if buffers:
+                replies.flush()
+                channel.send_bytes(_protocol.encode(reply))
+                for buffer in buffers:
+                    _protocol.send_raw(channel, buffer)
+                    buffer.release()  # a Surface stays locked while its buffer is exported
+            else:
+                replies.add(reply, bool(pending) and pending[0][0] == _protocol.CALL)
         elif kind == _protocol.DEFINE:
             _, definition_id, name, blob = operation
             registry[definition_id] = (name, _load_definition(blob))
@@ -211,6 +250,8 @@ def _take(
         for queued in pending:
             if queued[0] == _protocol.CALL and queued[1] == task_id:
                 pending.remove(queued)
+                if _replies is not None:
+                    _replies.flush()
                 channel.send_bytes(_protocol.encode((_protocol.SKIPPED, task_id)))
                 break
 
@@ -243,20 +284,20 @@ def _run(
     task_id: int,
     definition: tuple[str, Callable[..., Any] | RemoteFailure],
     arguments: bytes,
-) -> tuple[bytes, list[pickle.PickleBuffer]]:
-    """Run one call; return the encoded reply and the raw buffers to send after it."""
+) -> tuple[tuple[Any, ...], list[pickle.PickleBuffer]]:
+    """Run one call; return the reply and the raw buffers to send after it."""
     global _reporter
     started = time.perf_counter()
     _name, function = definition
     if isinstance(function, RemoteFailure):
-        return _protocol.encode((_protocol.FAILED, task_id, function, 0.0)), []
+        return (_protocol.FAILED, task_id, function, 0.0), []
     _reporter = reporter = _ProgressReporter(channel, task_id)
     try:
         args, kwargs = _serialization.loads(arguments)
         value = function(*args, **kwargs)
     except BaseException as exc:
         failure = _failure(_protocol.RAISED, exc)
-        return _protocol.encode((_protocol.FAILED, task_id, failure, _since(started))), []
+        return (_protocol.FAILED, task_id, failure, _since(started)), []
     finally:
         _reporter = None
         reporter.flush()
@@ -264,10 +305,9 @@ def _run(
         blob, buffers = _serialization.dumps_out_of_band(value)
     except BaseException as exc:
         failure = _failure(_protocol.NOT_SENT, exc)
-        return _protocol.encode((_protocol.FAILED, task_id, failure, _since(started))), []
+        return (_protocol.FAILED, task_id, failure, _since(started)), []
     sizes = [buffer.raw().nbytes for buffer in buffers]
-    reply = _protocol.encode((_protocol.RESULT, task_id, blob, _since(started), sizes))
-    return reply, buffers
+    return (_protocol.RESULT, task_id, blob, _since(started), sizes), buffers
 
 
 def _since(started: float) -> float:

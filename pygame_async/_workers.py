@@ -68,6 +68,7 @@ class Worker:
         # Held while reading the pipe and filing what was read, so replies are
         # handled in order, and so a big reply is read without the pool's lock.
         self.reading = threading.Lock()
+        self.reading_bulk = False  # reading a big result's raw buffers: it takes a while
         self.state = WorkerState.STARTING
         self.said_hello = False
         self.stop_requested = False
@@ -117,8 +118,15 @@ class Worker:
         try:
             while self.channel.poll():
                 message = _protocol.decode(self.channel.recv_bytes())
+                if type(message) is list:  # replies the worker held and sent together
+                    messages.extend(message)
+                    continue
                 if message[0] == _protocol.RESULT and message[4]:
-                    buffers = [_protocol.receive_raw(self.channel, size) for size in message[4]]
+                    self.reading_bulk = True
+                    try:
+                        buffers = [_protocol.receive_raw(self.channel, size) for size in message[4]]
+                    finally:
+                        self.reading_bulk = False
                     message = (*message[:4], buffers)
                 messages.append(message)
         except (EOFError, OSError):
