@@ -549,6 +549,9 @@ class Pool:
                 worker.state is WorkerState.BUSY
                 and len(worker.in_flight) < _PREFETCH_CALLS
                 and worker.queued_estimate + estimate <= _PREFETCH_SECONDS
+                # A busy worker that must first learn the function could keep
+                # the sender waiting on its pipe for a big definition.
+                and task.definition.id in worker.known_definitions
                 and (best is None or worker.queued_estimate < best.queued_estimate)
             ):
                 best = worker

@@ -6,6 +6,7 @@ operations, pickled once.  The worker answers with one message per event.
 Game to worker::
 
     (DEFINE, definition_id, name, function_blob)   load a function into the registry
+                                  (a big blob's size instead: the blob follows raw)
     (FORGET, definition_id)                        drop a superseded definition
     (CALL, task_id, definition_id, arguments_blob)  run a call
     (SKIP, task_id)                                 drop that call if it has not started

@@ -241,8 +241,12 @@ def _serve(channel: Connection) -> None:
 def _take(
     operations: list[tuple[Any, ...]], pending: deque[tuple[Any, ...]], channel: Connection
 ) -> None:
-    """Queue a batch of operations, applying SKIPs at once."""
+    """Queue a batch of operations, reading big definitions that follow it, applying SKIPs."""
     for operation in operations:
+        if operation[0] == _protocol.DEFINE and isinstance(operation[3], int):
+            blob = _protocol.receive_raw(channel, operation[3])
+            pending.append((*operation[:3], blob))
+            continue
         if operation[0] != _protocol.SKIP:
             pending.append(operation)
             continue

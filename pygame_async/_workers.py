@@ -20,6 +20,7 @@ import contextlib
 import enum
 import logging
 import multiprocessing
+import pickle
 import signal
 import threading
 from collections import deque
@@ -27,7 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from pygame_async import _protocol, _worker
+from pygame_async import _protocol, _serialization, _worker
 from pygame_async._process import worker_context
 
 if TYPE_CHECKING:
@@ -109,7 +110,17 @@ class Worker:
         """Send the queued operations as one message; raises OSError if the worker is gone."""
         if self._outbox:
             batch, self._outbox = self._outbox, []
+            # A big definition (a closure over a large map) follows the batch
+            # raw, rather than being copied into it.
+            raw = [op[3] for op in batch if op[0] == _protocol.DEFINE and _is_big(op[3])]
+            if raw:
+                batch = [
+                    (*op[:3], len(op[3])) if op[0] == _protocol.DEFINE and _is_big(op[3]) else op
+                    for op in batch
+                ]
             self.channel.send_bytes(_protocol.encode(batch))
+            for blob in raw:
+                _protocol.send_raw(self.channel, pickle.PickleBuffer(blob))
         self.unsent.clear()
 
     def receive(self) -> tuple[list[Any], bool]:
@@ -168,6 +179,10 @@ class Worker:
         """
         self.executor.shutdown(wait=True)
         return self.process.exitcode
+
+
+def _is_big(blob: bytes) -> bool:
+    return len(blob) >= _serialization.OUT_OF_BAND_BYTES
 
 
 def describe_exit(exitcode: int | None) -> str:
