@@ -1,0 +1,361 @@
+"""The swarm game: a cave world made by the pool, and 300 units finding their way through it.
+
+Everything slow runs on pygame_async's workers, and comes back two ways:
+
+- as a pygame event: each chunk of the world (``CHUNK_READY``), drawn as it arrives;
+- to a callback, run by ``pygame_async.update()``: the survey of a finished
+  world (its largest cave, for placing units and goals), and every unit's path.
+
+The grid reaches the workers once per world, inside the definition of
+``find_path``, not with each of the hundreds of calls that use it.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import pygame
+
+import pygame_async
+from demos.swarm.loading import Art, load_art
+from demos.swarm.overlay import FrameStats, Overlay
+from demos.swarm.pathfinding import find_path
+from demos.swarm.units import Swarm, Tile, Unit
+from demos.swarm.view import SCREEN_SIZE, TILE_PX, WorldView, tile_at
+from demos.swarm.world import (
+    CHUNKS_X,
+    CHUNKS_Y,
+    WORLD_H,
+    WORLD_W,
+    Grid,
+    Survey,
+    generate_chunk,
+    survey,
+)
+
+UNITS = 300
+FPS = 60
+SPEED = 12 / FPS  # tiles per frame: 12 tiles a second
+PATHS_PER_FRAME = 12  # path requests made (async), or paths planned (sync), per frame at most
+# Path calls kept pending per worker: enough to keep it busy from one frame to
+# the next.  More would only make a new goal cancel more of them.
+PENDING_PER_WORKER = 6
+CHUNK_READY = pygame.event.custom_type()  # pygame_async posts it when a chunk is generated
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Options:
+    """How to play: the first world's seed, the workers, and where paths are planned."""
+
+    seed: int = 1
+    workers: int = max(1, (os.cpu_count() or 2) - 1)  # leave a core to the game itself
+    sync: bool = False  # plan paths on the main thread, as a game without pygame_async would
+    paths: bool = True  # False: plan no path at all (the baseline for frame-time measurements)
+    record: bool = False  # keep every path delivered, and the worlds, to check them afterwards
+
+
+@dataclass
+class PathCounts:
+    """Paths asked for, and what became of them.
+
+    ``requested`` is always ``delivered + cancelled + failed + pending``.
+    """
+
+    requested: int = 0
+    delivered: int = 0
+    cancelled: int = 0  # cancelled before a worker started them
+    failed: int = 0  # their worker died; the unit asked again
+    pending: int = 0
+
+
+class PathRecord(NamedTuple):
+    """A delivered path, with the request it answers."""
+
+    world: int  # the seed of the world it was planned in
+    start: Tile
+    goal: Tile
+    path: tuple[Tile, ...] | None
+
+
+class Game:
+    """The game's state and its frame: input, path requests, ``update()``, drawing."""
+
+    def __init__(
+        self, screen: pygame.Surface, clock: pygame.time.Clock, art: Art, options: Options
+    ) -> None:
+        """Start generating the first world."""
+        self.screen = screen
+        self.clock = clock
+        self.art = art
+        self.options = options
+        self.sync = options.sync
+        self.view = WorldView(art.floors, art.walls)
+        self.swarm = Swarm(art.units, art.waiting_units)
+        self.overlay = Overlay(pygame.font.Font(None, 20))
+        self.stats = FrameStats()
+        self.paths = PathCounts()
+        self.records: list[PathRecord] = []  # with options.record
+        self.worlds: dict[int, bytes] = {}  # finished worlds by seed, with options.record
+        self.clicked: Tile | None = None  # where the player last clicked
+        self.goal: Tile | None = None  # that click, moved into the world's largest cave
+        self.chunks: dict[pygame_async.Task, tuple[int, int]] = {}
+        # find_path for the finished world, to run here: on_survey sets it.
+        self.plan: Callable[[Tile, Tile], list[Tile] | None] | None = None
+        pygame_async.define("generate_chunk", generate_chunk)
+        pygame_async.define("survey", survey)
+        self.regenerate(options.seed)
+
+    # -- the world ------------------------------------------------------------------------
+
+    def regenerate(self, seed: int) -> None:
+        """Start making world ``seed``: one call per chunk, each answered by a CHUNK_READY event."""
+        for task in self.chunks:
+            task.cancel()  # the chunks of an unfinished world nobody needs any more
+        self.seed = seed
+        self.grid = Grid()
+        self.survey: Survey | None = None
+        self.stop_units()  # they wait for the new world, where they stand
+        self.view.dim()
+        # Each call's Task comes back in its event: it says which chunk arrived.
+        self.chunks = {
+            pygame_async.call(CHUNK_READY, "generate_chunk", seed, cx, cy): (cx, cy)
+            for cy in range(CHUNKS_Y)
+            for cx in range(CHUNKS_X)
+        }
+
+    def on_chunk(self, event: pygame.event.Event) -> None:
+        """Draw a chunk that arrived; survey the world once it is complete."""
+        self.stats.calls_done += 1
+        where = self.chunks.pop(event.task, None)
+        if where is None:
+            return  # a chunk of a world replaced since
+        if not event.ok:
+            if not isinstance(event.error, pygame_async.WorkerCrashedError):
+                raise event.error  # a bug: say so
+            logger.warning("a worker died making chunk %s; asking again", where)
+            self.chunks[pygame_async.call(CHUNK_READY, "generate_chunk", self.seed, *where)] = where
+            return
+        self.grid.set_chunk(*where, event.result)
+        self.view.draw_chunk(*where, event.result)
+        if self.grid.complete:
+            on_survey = functools.partial(self.on_survey, self.seed)
+            pygame_async.call(on_survey, "survey", self.grid.to_bytes(), UNITS, self.seed)
+
+    def on_survey(self, seed: int, result: Survey) -> None:
+        """Take a finished world into use: a new pathfinder, units out of the rock, re-plan."""
+        if seed != self.seed:
+            return  # the world was regenerated meanwhile
+        self.survey = result
+        cells = self.grid.to_bytes()
+        if self.options.record:
+            self.worlds[seed] = cells
+        # Redefining replaces the pathfinder, on every worker, for the calls made
+        # from now on: the 38 KB grid crosses once per worker, not once per call.
+        self.plan = functools.partial(find_path, cells, WORLD_W, WORLD_H)
+        pygame_async.define("find_path", self.plan)
+        if not self.swarm.units:
+            self.swarm.spawn(result.spawn)
+        for unit in self.swarm.units:
+            unit.place(self.open_tile(unit.tile))
+        if self.clicked is not None:
+            self.goal = self.open_tile(self.clicked)
+        self.replan()
+        self.play("regenerated")
+
+    def open_tile(self, tile: Tile) -> Tile:
+        """Return the tile of the largest cave nearest to ``tile`` (``tile`` itself if in it)."""
+        assert self.survey is not None
+        nearest = self.survey.nearest[tile[1] * WORLD_W + tile[0]]
+        return nearest % WORLD_W, nearest // WORLD_W
+
+    # -- paths ----------------------------------------------------------------------------
+
+    def set_goal(self, tile: Tile) -> None:
+        """Send every unit to ``tile``, or to the open tile nearest to it."""
+        self.clicked = tile
+        self.play("goal_set")
+        if self.survey is not None:  # else on_survey sets the goal when the world is finished
+            self.goal = self.open_tile(tile)
+            self.replan()
+
+    def stop_units(self) -> None:
+        """Cancel every path still to come, and stop every unit after its current step."""
+        for unit in self.swarm.units:
+            # cancel() is False for a call a worker has started: its path will
+            # still come, and on_path will see it is stale.
+            if unit.task is not None and unit.task.cancel():
+                self.paths.pending -= 1
+                self.paths.cancelled += 1
+            unit.halt()
+        self.swarm.queue.clear()
+
+    def replan(self) -> None:
+        """Queue every unit to ask for a path to the goal."""
+        self.stop_units()
+        if self.goal is None or not self.options.paths:
+            for unit in self.swarm.units:
+                unit.waiting = False  # nothing to wait for
+        else:
+            self.swarm.queue.extend(self.swarm.units)
+
+    def request_paths(self) -> None:
+        """Ask for the paths of the next units in the queue: a few per frame, not 300 at once."""
+        queue, goal = self.swarm.queue, self.goal
+        if not queue:
+            return
+        assert goal is not None and self.plan is not None  # units queue only once there are
+        budget = PATHS_PER_FRAME
+        if not self.sync:
+            pending_wanted = PENDING_PER_WORKER * pygame_async.get_worker_count()
+            budget = min(budget, pending_wanted - self.paths.pending)
+        for _ in range(min(budget, len(queue))):
+            unit = queue.popleft()
+            start = unit.tile
+            deliver = functools.partial(self.on_path, unit, unit.plan, self.seed, start, goal)
+            self.paths.requested += 1
+            self.paths.pending += 1
+            if self.sync:
+                deliver(self.plan(start, goal))  # the frame waits for A*: this is the stutter
+            else:
+                retry = functools.partial(self.on_path_failed, unit, unit.plan)
+                callbacks = {"success": deliver, "error": retry}
+                unit.task = pygame_async.call(callbacks, "find_path", start, goal)
+
+    def on_path(
+        self, unit: Unit, plan: int, world: int, start: Tile, goal: Tile, path: list[Tile] | None
+    ) -> None:
+        """Give a unit the path it asked for, unless it has asked for another since."""
+        self.paths.pending -= 1
+        self.paths.delivered += 1
+        if self.options.record:
+            # A tuple, not the list: the garbage collector stops tracking a tuple
+            # of tuples of ints, so thousands of records don't slow its passes.
+            kept = None if path is None else tuple(path)
+            self.records.append(PathRecord(world, start, goal, kept))
+        if plan == unit.plan:
+            unit.follow(path or [start])  # no path: the goal is out of reach, so stay
+
+    def on_path_failed(self, unit: Unit, plan: int, error: BaseException) -> None:
+        """Let the unit ask again if its path's worker died; any other error is a bug."""
+        if not isinstance(error, pygame_async.WorkerCrashedError):
+            raise error
+        logger.warning("a worker died planning a path; asking again")
+        self.paths.pending -= 1
+        self.paths.failed += 1
+        if plan == unit.plan:
+            self.swarm.queue.append(unit)
+
+    # -- the frame ------------------------------------------------------------------------
+
+    def run(self, frames: int | None, script: Script | None) -> None:
+        """Play until the player quits, or for ``frames`` frames."""
+        frame = 0
+        self.stats.began = time.perf_counter()
+        while frames is None or frame < frames:
+            started = time.perf_counter()
+            if script is not None:
+                script(frame)
+            if not all(map(self.handle, pygame.event.get())):
+                break  # the player quits
+            self.request_paths()
+            self.stats.calls_done += pygame_async.update()  # path and survey callbacks run here
+            self.swarm.walk(SPEED)
+            self.draw()
+            pygame.display.flip()
+            self.stats.add(time.perf_counter() - started)  # the frame's work, without the wait
+            self.clock.tick(FPS)
+            frame += 1
+        self.stats.ended = time.perf_counter()
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        """React to one event; False when the player quits."""
+        key = event.key if event.type == pygame.KEYDOWN else None
+        if event.type == pygame.QUIT or key == pygame.K_ESCAPE:
+            return False
+        if event.type == CHUNK_READY:
+            self.on_chunk(event)
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            self.set_goal(tile_at(event.pos))
+        elif key == pygame.K_r:
+            self.regenerate(self.seed + 1)
+        elif key == pygame.K_s:
+            self.sync = not self.sync
+        elif key in (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS):
+            pygame_async.ensure.at_least(pygame_async.get_worker_count() + 1)
+        elif key in (pygame.K_MINUS, pygame.K_KP_MINUS):
+            # Keep one worker: with none, calls would wait forever.
+            pygame_async.ensure.at_most(max(1, pygame_async.get_worker_count() - 1))
+        # pygame_async.UPDATE_EVENT needs nothing: this game calls update() every frame.
+        return True
+
+    def draw(self) -> None:
+        """Draw the world, the goal, the units and the overlay."""
+        self.screen.blit(self.view.surface, (0, 0))
+        if self.goal is not None:
+            x, y = self.goal
+            centre = (x * TILE_PX + TILE_PX // 2, y * TILE_PX + TILE_PX // 2)
+            self.screen.blit(self.art.goal, self.art.goal.get_rect(center=centre))
+        self.swarm.draw(self.screen)
+        self.overlay.draw(self.screen, self.stats, self.status)
+
+    def status(self) -> list[str]:
+        """Return the game's lines of the overlay."""
+        if not self.options.paths:
+            mode = "paths: off (--no-paths)"
+        elif self.sync:
+            mode = "paths: SYNC, A* on the main thread"
+        else:
+            mode = "paths: async, A* on the workers"
+        return [
+            f"{self.clock.get_fps():3.0f} fps   calls pending: {pygame_async.get_pending_count()}"
+            f"   workers: {pygame_async.get_worker_count()}",
+            f"{mode}   {self.paths.delivered} planned",
+        ]
+
+    def play(self, sound: str) -> None:
+        """Play a sound, if it loaded (it needs a sound device)."""
+        if sound in self.art.sounds:
+            self.art.sounds[sound].play()
+
+
+Script = Callable[[int], object]
+"""Called at the start of every frame with the frame's number: the headless player."""
+
+
+def run(
+    options: Options,
+    frames: int | None = None,
+    script: Script | None = None,
+    finish: Callable[[Game], object] | None = None,
+) -> None:
+    """Open the window, load the assets, play; ``finish(game)`` runs before anything closes."""
+    pygame.init()
+    screen = pygame.display.set_mode(SCREEN_SIZE)
+    pygame.display.set_caption("pygame_async: swarm")
+    clock = pygame.time.Clock()
+    pygame_async.load(options.workers)
+    try:
+        art = load_art(screen, clock)
+        if art is None:
+            return
+        game = Game(screen, clock, art, options)
+        # What is loaded by now lives as long as the game.  Freezing it spares
+        # the garbage collector's rare full passes from walking it all again: a
+        # 40 ms frame here, the worst a frame of this game would otherwise have.
+        gc.freeze()
+        game.run(frames, script)
+        if finish is not None:
+            finish(game)
+    finally:
+        pygame_async.shutdown(cancel_pending=True)  # whatever happened: no worker outlives it
+        pygame.quit()
+        gc.unfreeze()  # for a caller that goes on, as the tests do

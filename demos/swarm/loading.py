@@ -1,0 +1,103 @@
+"""The loading screen: the demo's art and sounds arrive through ``pygame_async.assets``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pygame
+
+import pygame_async
+from demos.swarm.view import TILE_PX
+from pygame_async import assets
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"  # made by assets/make_assets.py
+LOOKS = ("red", "blue", "green", "yellow")
+UNIT_PX = 9  # on-screen unit side: a bit bigger than a tile, so units stand out from the rock
+GOAL_PX = 32  # the goal marker: big enough to find at a glance
+IMAGES = {
+    **{f"floor_{v}": ASSETS / f"floor_{v}.png" for v in range(4)},
+    **{f"wall_{v}": ASSETS / f"wall_{v}.png" for v in range(4)},
+    **{f"unit_{look}": ASSETS / f"unit_{look}.png" for look in LOOKS},
+    "goal": ASSETS / "goal.png",
+}
+SOUNDS = {"goal_set": ASSETS / "goal_set.wav", "regenerated": ASSETS / "regenerated.wav"}
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Art:
+    """Everything the game draws and plays, scaled to the screen."""
+
+    floors: list[pygame.Surface]
+    walls: list[pygame.Surface]
+    units: list[pygame.Surface]
+    waiting_units: list[pygame.Surface]  # how a unit looks while its path is pending
+    goal: pygame.Surface
+    sounds: dict[str, pygame.mixer.Sound]  # empty without a sound device: the game stays silent
+
+
+def load_art(screen: pygame.Surface, clock: pygame.time.Clock) -> Art | None:
+    """Load every asset behind a progress bar; None if the player quits meanwhile."""
+    batch = assets.load(IMAGES | SOUNDS, on_error=_log_failure, convert=True)
+    font = pygame.font.Font(None, 28)
+    while not batch.done:
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT or (
+                event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE
+            ):
+                return None
+        pygame_async.update()  # each asset's callback runs here, which moves the bar
+        _draw_progress(screen, font, batch.fraction)
+        pygame.display.flip()
+        clock.tick(60)
+    return _prepare(batch.assets)
+
+
+def _log_failure(name: str, error: pygame_async.AsyncError) -> None:
+    # Sounds may fail for want of an audio device; the game then runs silent.
+    # A missing image is fatal, and _prepare says so.
+    logger.warning("could not load %s: %s", name, error)
+
+
+def _draw_progress(screen: pygame.Surface, font: pygame.font.Font, fraction: float) -> None:
+    width, height = screen.get_size()
+    bar = pygame.Rect(0, 0, width // 2, 24)
+    bar.center = (width // 2, height // 2)
+    screen.fill((12, 12, 18))
+    pygame.draw.rect(screen, (70, 74, 98), bar, border_radius=6)
+    done = bar.copy()
+    done.width = round(bar.width * fraction)
+    pygame.draw.rect(screen, (245, 200, 60), done, border_radius=6)
+    label = font.render(f"loading assets {fraction:.0%}", True, (235, 235, 240))
+    screen.blit(label, label.get_rect(midbottom=(bar.centerx, bar.top - 10)))
+
+
+def _prepare(loaded: dict[str, Any]) -> Art:
+    """Scale the images to screen size and make the waiting looks."""
+    missing = [name for name in IMAGES if name not in loaded]
+    if missing:
+        raise FileNotFoundError(f"missing assets {missing}: run python assets/make_assets.py")
+
+    def scaled(name: str, side: int) -> pygame.Surface:
+        return pygame.transform.smoothscale(loaded[name], (side, side))
+
+    units = [scaled(f"unit_{look}", UNIT_PX) for look in LOOKS]
+    waiting = []
+    for unit in units:
+        # Grey and see-through: a unit that is still waiting for its path.
+        ghost = pygame.transform.grayscale(unit)
+        ghost.fill((255, 255, 255, 140), special_flags=pygame.BLEND_RGBA_MULT)
+        waiting.append(ghost)
+    sounds = {name: loaded[name] for name in SOUNDS if name in loaded}
+    return Art(
+        floors=[scaled(f"floor_{v}", TILE_PX) for v in range(4)],
+        walls=[scaled(f"wall_{v}", TILE_PX) for v in range(4)],
+        units=units,
+        waiting_units=waiting,
+        goal=scaled("goal", GOAL_PX),
+        sounds=sounds,
+    )
