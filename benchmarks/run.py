@@ -1,9 +1,12 @@
-"""Run the benchmark suite: ``python -m benchmarks.run [--quick] [--json FILE]``.
+"""Run the benchmark suite: ``python -m benchmarks.run [--quick] [--json FILE] ...``.
 
 Each pool in turn is started with two workers, warmed up, put through every
-workload and shut down; then one table per workload compares the pools, with
-a ratio against ProcessPoolExecutor.  Exits non-zero if any pool returned a
-wrong result or failed, so ``--quick`` doubles as a check of the suite.
+workload and shut down; start-up is then measured in fresh processes and the
+swarm demo is run three ways.  One table per workload compares the pools,
+with a ratio against ProcessPoolExecutor and a PASS/MISS column for
+pygame_async's targets (``targets.py``).  Exits non-zero if anything returned
+a wrong result or failed, so ``--quick`` doubles as a check of the suite;
+missing a target never fails the run.
 """
 
 from __future__ import annotations
@@ -16,24 +19,27 @@ import os
 import platform
 import shlex
 import sys
+import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from pathlib import Path
 
-from benchmarks import tasks
-from benchmarks.runners import BASELINE, RUNNERS, WORKERS, Runner
-from benchmarks.workloads import MIB, WORKLOADS, Config, Metrics, Workload, warm_up
+from benchmarks import frames, startup, tasks
+from benchmarks.common import MIB, Config
+from benchmarks.plot import draw_frame_times
+from benchmarks.report import Row, judge, markdown_report, text_report
+from benchmarks.runners import RUNNERS, WORKERS, Runner
+from benchmarks.targets import SECTIONS
+from benchmarks.workloads import WORKLOADS, Workload, warm_up
 
 CPU_CALL_SECONDS = 0.1
+DEFAULT_PLOT = Path(__file__).resolve().parent.parent / "docs" / "frame_times.png"
+_STARTED = time.perf_counter()
 
 
-@dataclass
-class Row:
-    """One line of a table: a pool's metrics, or why it has none."""
-
-    workload: str
-    pool: str
-    metrics: Metrics | None
-    note: str = ""
+def progress(message: str) -> None:
+    """Say on stderr what the suite is doing, and how far into the run it is."""
+    print(f"[{time.perf_counter() - _STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -41,6 +47,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the suite")
     parser.add_argument("--json", metavar="FILE", help="also write the results to FILE")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the tables as Markdown")
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="save the frame-time plot (PNG) here; default: docs/frame_times.png for a "
+        "full run, a temporary file (drawn, then dropped) with --quick",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="KEY",
+        action="append",
+        choices=[section.key for section in SECTIONS],
+        help="run only this workload (repeatable): " + ", ".join(s.key for s in SECTIONS),
+    )
     return parser.parse_args(argv)
 
 
@@ -60,16 +80,25 @@ def make_config(quick: bool) -> Config:
     results = [tasks.cpu_work(cpu_n) for _ in range(cpu_calls)]
     serial_seconds = time.perf_counter() - start
     return Config(
+        quick=quick,
         tiny_calls=2_000 if quick else 20_000,
         round_trips=100 if quick else 1_000,
+        update_calls=10_000 if quick else 100_000,
+        budget_completions=1_000,
+        budget_seconds=0.002,
+        budget_reps=2 if quick else 5,
         cpu_calls=cpu_calls,
         cpu_n=cpu_n,
         cpu_serial_seconds=serial_seconds,
         cpu_expected=results[0],
         big_result_reps=2 if quick else 5,
-        big_result_bytes=16 * MIB,
+        big_result_bytes=(4 if quick else 16) * MIB,
+        surface_side=1024 if quick else 4096,
+        surface_reps=2 if quick else 5,
         big_definition_calls=20 if quick else 200,
         big_definition_bytes=8 * MIB,
+        startup_reps=1 if quick else 5,
+        demo_frames=60 if quick else 1_200,
     )
 
 
@@ -99,83 +128,111 @@ def make_header() -> dict[str, str]:
 
 def run_workload(runner: Runner, workload: Workload, config: Config) -> list[Row]:
     """Rows of one workload on one pool: one per waiting mode if the workload asks."""
+    if workload.only is not None and not isinstance(runner, workload.only):
+        return []
     rows = []
     for mode in runner.modes if workload.every_mode else runner.modes[:1]:
         runner.mode = mode
         label = f"{runner.label} ({mode})" if workload.every_mode and mode else runner.label
         try:
-            rows.append(Row(workload.title, label, workload.run(runner, config)))
+            rows.append(Row(workload.key, label, workload.run(runner, config)))
         except Exception as exc:
-            rows.append(Row(workload.title, label, None, f"FAILED: {type(exc).__name__}: {exc}"))
+            rows.append(Row(workload.key, label, None, f"FAILED: {type(exc).__name__}: {exc}"))
+    runner.mode = runner.modes[0]
     return rows
 
 
-def run_pool(runner_type: type[Runner], config: Config) -> list[Row]:
-    """All workloads on one pool, which is shut down afterwards whatever happens."""
+def run_pool(runner_type: type[Runner], workloads: list[Workload], config: Config) -> list[Row]:
+    """The workloads on one pool, which is shut down afterwards whatever happens."""
     label = runner_type.label
+    mine = [w for w in workloads if w.only is None or issubclass(runner_type, w.only)]
     if runner_type.unavailable:
-        return [Row(w.title, label, None, runner_type.unavailable) for w in WORKLOADS]
-    print(f"running {label} ...", file=sys.stderr, flush=True)
+        return [Row(w.key, label, None, runner_type.unavailable) for w in mine]
+    progress(f"running {label} ...")
     rows: list[Row] = []
     try:
         with runner_type() as runner:
             warm_up(runner)
-            for workload in WORKLOADS:
+            for workload in mine:
+                progress(f"  {label}: {workload.key}")
                 rows.extend(run_workload(runner, workload, config))
     except Exception as exc:
-        done = {row.workload for row in rows}
+        done = {row.section for row in rows}
         note = f"FAILED: {type(exc).__name__}: {exc}"
-        rows.extend(Row(w.title, label, None, note) for w in WORKLOADS if w.title not in done)
+        rows.extend(Row(w.key, label, None, note) for w in mine if w.key not in done)
     return rows
 
 
-def format_number(value: float) -> str:
-    """Three significant-ish digits, with thousands separators for big numbers."""
-    if value >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+def run_startup(config: Config) -> list[Row]:
+    """Start-up rows, each pool measured in fresh processes."""
+    progress("measuring start-up in fresh processes ...")
+    available = {r.label for r in RUNNERS if not r.unavailable}
+    measured = startup.measure_startup(config, available)
+    rows = []
+    for label, result in measured.items():
+        if isinstance(result, str):  # why there is no figure
+            rows.append(Row("startup", label, None, result))
+        else:
+            rows.append(Row("startup", label, result))
+    return rows
 
 
-def format_table(title: str, rows: list[Row]) -> str:
-    """One workload's table, with the first metric's ratio to the baseline pool."""
-    columns = next((list(row.metrics) for row in rows if row.metrics), [])
-    baseline = next((row.metrics for row in rows if row.pool == BASELINE and row.metrics), None)
-    lines = [f"== {title}", "pool".ljust(30) + "".join(c.rjust(12) for c in columns)]
-    lines[-1] += "vs PPE".rjust(9)
-    for row in rows:
-        if row.metrics is None:
-            lines.append(row.pool.ljust(30) + row.note)
-            continue
-        cells = "".join(format_number(row.metrics[c]).rjust(12) for c in columns)
-        ratio = f"{row.metrics[columns[0]] / baseline[columns[0]]:.2f}x" if baseline else "-"
-        lines.append(row.pool.ljust(30) + cells + ratio.rjust(9))
-    return "\n".join(lines)
+def run_frames(config: Config, plot: Path | None) -> tuple[list[Row], str]:
+    """Frame-time rows of the demo run three ways, and what became of the plot."""
+    progress("running the swarm demo three ways ...")
+    runs = frames.run_demo(config)
+    rows = [Row("frames", run.label, run.metrics, run.note) for run in runs]
+    series = {run.label: run.frame_times_ms for run in runs if run.frame_times_ms}
+    if len(series) < len(runs):
+        return rows, "plot: not drawn, a run of the demo gave no per-frame times"
+    title = f"swarm demo, headless: frame times over {config.demo_frames:,} frames each way"
+    if plot is not None:
+        draw_frame_times(series, title, plot)
+        return rows, f"plot: {plot}"
+    with tempfile.TemporaryDirectory(prefix="bench-plot-") as scratch:
+        draw_frame_times(series, title, Path(scratch) / "frame_times.png")  # checks it draws
+    return rows, "plot: drawn, not kept (--quick; --plot FILE keeps it)"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run every pool through every workload, print the tables; 1 if anything failed."""
+    """Run every workload, print the tables and targets; 1 if anything failed."""
     args = parse_args(argv)
     started = time.perf_counter()
     header = make_header()
     print("\n".join(f"{key}: {value}" for key, value in header.items()), flush=True)
     config = make_config(args.quick)
-    rows = [row for runner_type in RUNNERS for row in run_pool(runner_type, config)]
-    for workload in WORKLOADS:
-        print()
-        print(format_table(workload.title, [row for row in rows if row.workload == workload.title]))
+    wanted = set(args.only or [section.key for section in SECTIONS])
+    workloads = [w for w in WORKLOADS if w.key in wanted]
+    rows = []
+    if workloads:
+        rows = [row for runner_type in RUNNERS for row in run_pool(runner_type, workloads, config)]
+    if "startup" in wanted:
+        rows += run_startup(config)
+    plot_note = ""
+    if "frames" in wanted:
+        plot = Path(args.plot) if args.plot else (None if args.quick else DEFAULT_PLOT)
+        frame_rows, plot_note = run_frames(config, plot)
+        rows += frame_rows
+    verdicts = judge(rows)
+    fields = asdict(config)
+    print(text_report(fields, rows, verdicts))
     failed = [row for row in rows if row.note.startswith("FAILED")]
     wall = time.perf_counter() - started
-    print(f"\nwall time: {wall:.1f} s; {'FAILED' if failed else 'all results correct'}")
+    if plot_note:
+        print(f"\n{plot_note}")
+    print(f"wall time: {wall:.1f} s; {'FAILED' if failed else 'all results correct'}")
+    if args.markdown:
+        Path(args.markdown).write_text(markdown_report(fields, rows, verdicts), encoding="utf-8")
     if args.json:
         report = {
             "header": header,
-            "config": asdict(config),
+            "config": fields,
             "results": [asdict(row) for row in rows],
+            "targets": [verdict.as_dict() for verdict in verdicts],
             "wall_seconds": wall,
             "ok": not failed,
         }
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(report, file, indent=2)
+        Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 1 if failed else 0
 
 

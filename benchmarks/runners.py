@@ -1,7 +1,9 @@
 """The pools under test, behind one small interface: bind a function, submit, collect.
 
 ``bind(name, func)`` returns ``submit(*args) -> handle``; ``result(handle)``
-blocks until that call's result is back and ``gather(handles)`` collects many.
+blocks until that call's result is back and ``gather(handles)`` collects many;
+``poll(handle)`` is what a game loop does once per frame: deliver what has
+arrived (pygame_async's ``update()``) and say whether this call is done.
 Every wait has a timeout, so a broken pool fails the run instead of hanging it.
 """
 
@@ -34,6 +36,7 @@ class Runner(abc.ABC):
 
     label: str
     sends_closures = True  # False: functions must be importable module-level ones
+    sends_surfaces = False  # False: a Surface must travel as bytes and be rebuilt here
     modes: tuple[str, ...] = ("",)  # ways to wait for one result, measured separately
     mode = ""
     unavailable: str | None = None  # why this pool cannot run here, e.g. not installed
@@ -49,6 +52,10 @@ class Runner(abc.ABC):
     @abc.abstractmethod
     def result(self, handle: Any) -> Any:
         """Block until the call behind ``handle`` is done; return its result or raise."""
+
+    @abc.abstractmethod
+    def poll(self, handle: Any) -> bool:
+        """One frame's look at the pool, never blocking: True once ``handle`` is done."""
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -103,11 +110,17 @@ class PygameAsyncRunner(Runner):
     """
 
     label = "pygame_async"
+    sends_surfaces = True
     modes = ("update", "wait")
     mode = "update"
 
     def start(self) -> None:
         self._pool = pygame_async.Pool(WORKERS)
+
+    @property
+    def pool(self) -> pygame_async.Pool:
+        """The pool itself, for the workloads that measure its own API (``update()``)."""
+        return self._pool
 
     def bind(self, name: str, func: Callable[..., Any]) -> Submit:
         call = self._pool.define(name, func)
@@ -135,6 +148,10 @@ class PygameAsyncRunner(Runner):
         self._wait()
         return [handle.outcome() for handle in handles]
 
+    def poll(self, handle: _Slot) -> bool:
+        self._pool.update()
+        return handle.done
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_pending=True)
 
@@ -159,6 +176,9 @@ class ProcessPoolRunner(Runner):
     def result(self, handle: Any) -> Any:
         return handle.result(TIMEOUT)
 
+    def poll(self, handle: Any) -> bool:
+        return bool(handle.done())
+
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
@@ -179,6 +199,9 @@ class MultiprocessingRunner(Runner):
     def result(self, handle: Any) -> Any:
         return handle.get(TIMEOUT)
 
+    def poll(self, handle: Any) -> bool:
+        return bool(handle.ready())
+
     def close(self) -> None:
         self._pool.terminate()  # every result is in by now: nothing is lost
         self._pool.join()
@@ -198,6 +221,9 @@ class LokyRunner(Runner):
 
     def result(self, handle: Any) -> Any:
         return handle.result(TIMEOUT)
+
+    def poll(self, handle: Any) -> bool:
+        return bool(handle.done())
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, kill_workers=True)

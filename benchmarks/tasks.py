@@ -7,11 +7,30 @@ modules, they never inherit them).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pygame
+
+SURFACE_ALPHA = 200  # every benchmark Surface pixel's alpha; its colour depends on the call
 
 
 def add_one(x: int) -> int:
     """The tiniest call: measures the pool's own cost per call."""
+    return x + 1
+
+
+def warm_up(x: int) -> int:
+    """Import pygame and linger a little, so that every worker of the pool gets one.
+
+    Games import pygame in their workers as soon as a function needs it; doing
+    it here keeps that one-off import out of the Surface timings.
+    """
+    import pygame  # noqa: F401 - the import is the point
+
+    time.sleep(0.05)
     return x + 1
 
 
@@ -26,6 +45,28 @@ def cpu_work(n: int) -> int:
 def make_bytes(size: int, fill: int) -> bytes:
     """A ``size``-byte result, every byte ``fill``, so the receiver can check it."""
     return bytes([fill]) * size
+
+
+def surface_colour(fill: int) -> tuple[int, int, int, int]:
+    """The RGBA colour of every pixel of ``make_surface(side, fill)``."""
+    return (fill % 256, 255 - fill % 256, 7, SURFACE_ALPHA)
+
+
+def make_surface(side: int, fill: int) -> pygame.Surface:
+    """A ``side`` x ``side`` per-pixel-alpha Surface in one colour, as a worker would draw it."""
+    import pygame
+
+    surface = pygame.Surface((side, side), pygame.SRCALPHA, 32)
+    surface.fill(surface_colour(fill))
+    return surface
+
+
+def make_surface_rgba(side: int, fill: int) -> tuple[tuple[int, int], bytes]:
+    """What a user of a pool that cannot pickle Surfaces returns: size and RGBA bytes."""
+    import pygame
+
+    surface = make_surface(side, fill)
+    return surface.get_size(), pygame.image.tobytes(surface, "RGBA")
 
 
 def measure_table(table: bytes, i: int) -> int:

@@ -1,8 +1,10 @@
-"""The five workloads: each runs on a warm pool and checks every result it gets.
+"""The workloads run on a warm pool; each checks every result it gets.
 
 Each workload is ``workload(runner, config) -> metrics`` with its metrics in
 display order, the first one being what the ratio column compares.  A wrong
-result raises :class:`BenchmarkError`, so a broken pool fails the run.
+result raises :class:`BenchmarkError`, so a broken pool fails the run.  Start-up
+and the demo's frame times need fresh processes: see ``startup.py`` and
+``frames.py``.
 """
 
 from __future__ import annotations
@@ -11,63 +13,33 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks import tasks
-from benchmarks.runners import Runner
+import pygame_async
+from benchmarks import big_results, tasks
+from benchmarks.common import Config, Metrics, expect, percentile
+from benchmarks.runners import TIMEOUT, PygameAsyncRunner, Runner
 
-Metrics = dict[str, float]
-MIB = 2**20
-
-
-class BenchmarkError(Exception):
-    """A pool returned a wrong result."""
-
-
-@dataclass(frozen=True)
-class Config:
-    """Sizes of one run; ``cpu_n`` is calibrated so one ``cpu_work`` call takes ~0.1 s."""
-
-    tiny_calls: int
-    round_trips: int
-    cpu_calls: int
-    cpu_n: int
-    cpu_serial_seconds: float  # all cpu_calls run one after another in the main process
-    cpu_expected: int  # cpu_work(cpu_n)
-    big_result_reps: int
-    big_result_bytes: int
-    big_definition_calls: int
-    big_definition_bytes: int
+EMPTY_BATCHES = 10
 
 
 @dataclass(frozen=True)
 class Workload:
-    """A workload and how to show it."""
+    """A workload, the table it fills and the pools it applies to."""
 
-    title: str
+    key: str  # names its table and its targets
     run: Callable[[Runner, Config], Metrics]
     every_mode: bool = False  # run once per waiting mode of the pool (see Runner.modes)
-
-
-def expect(condition: bool, message: str) -> None:
-    """Raise BenchmarkError with ``message`` unless ``condition``."""
-    if not condition:
-        raise BenchmarkError(message)
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of ``samples``: ``fraction`` 0.5 is the median."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+    only: type[Runner] | None = None  # measures that pool's own API; others skip it
 
 
 def warm_up(runner: Runner) -> None:
     """Give each worker a call, so process start-up is outside every timing."""
-    submit = runner.bind("warm_up", tasks.add_one)
+    submit = runner.bind("warm_up", tasks.warm_up)
     results = runner.gather([submit(i) for i in range(4)])
     expect(results == [1, 2, 3, 4], f"warm-up returned {results}")
 
 
 def tiny_calls(runner: Runner, config: Config) -> Metrics:
-    """Many ``x + 1`` calls at once: throughput, and the submitting loop's cost per call."""
+    """Many ``x + 1`` calls at once: throughput, and the main thread's cost per call."""
     submit = runner.bind("add_one", tasks.add_one)
     runner.result(submit(0))
     n = config.tiny_calls
@@ -77,7 +49,7 @@ def tiny_calls(runner: Runner, config: Config) -> Metrics:
     results = runner.gather(handles)
     end = time.perf_counter()
     expect(sum(results) == n * (n + 1) // 2, f"tiny calls: wrong sum {sum(results)}")
-    return {"calls/s": n / (end - start), "us/submit": (submitted - start) / n * 1e6}
+    return {"calls/s": n / (end - start), "main us/call": (submitted - start) / n * 1e6}
 
 
 def round_trip(runner: Runner, config: Config) -> Metrics:
@@ -93,6 +65,54 @@ def round_trip(runner: Runner, config: Config) -> Metrics:
     return {"p50 us": percentile(samples, 0.5), "p99 us": percentile(samples, 0.99)}
 
 
+def update_cost(runner: Runner, config: Config) -> Metrics:
+    """pygame_async's per-frame price: ``update()`` with nothing ready, and with a backlog.
+
+    The backlog is ``budget_completions`` finished calls, all done in the
+    workers and none delivered, when one ``update(budget=...)`` is timed: a
+    game whose frame just got a burst of results.
+    """
+    assert isinstance(runner, PygameAsyncRunner)
+    pool = runner.pool
+    expect(pool.update() == 0 and pool.get_pending_count() == 0, "update: pool not idle")
+    update = pool.update
+    batches = []  # the median batch resists a neighbour's burst of CPU use better than one mean
+    for _ in range(EMPTY_BATCHES):
+        start = time.perf_counter()
+        for _ in range(config.update_calls // EMPTY_BATCHES):
+            update()
+        batches.append((time.perf_counter() - start) / (config.update_calls // EMPTY_BATCHES))
+    empty_us = percentile(batches, 0.5) * 1e6
+
+    pool.define("add_one", tasks.add_one)
+    n = config.budget_completions
+    durations, counts = [], []
+    for _ in range(config.budget_reps):
+        received: list[int] = []
+        calls = [pool.call(received.append, "add_one", i) for i in range(n)]
+        _wait_until_all_done(calls)
+        start = time.perf_counter()
+        delivered = pool.update(budget=config.budget_seconds)
+        durations.append(time.perf_counter() - start)
+        counts.append(delivered)
+        expect(pool.wait(TIMEOUT), "update: calls still pending")
+        expect(sorted(received) == list(range(1, n + 1)), "update: wrong results delivered")
+    return {
+        "empty us": empty_us,
+        "budget ms max": max(durations) * 1e3,
+        "budget ms p50": percentile(durations, 0.5) * 1e3,
+        "delivered": percentile(counts, 0.5),
+    }
+
+
+def _wait_until_all_done(calls: list[pygame_async.Task]) -> None:
+    """Sleep until every task is done in its worker; ``done()`` delivers nothing."""
+    deadline = time.perf_counter() + TIMEOUT
+    while not all(call.done() for call in calls):
+        expect(time.perf_counter() < deadline, f"update: calls not done after {TIMEOUT} s")
+        time.sleep(0.002)
+
+
 def cpu_bound(runner: Runner, config: Config) -> Metrics:
     """~0.1 s pure-Python calls all at once: speedup over running them serially here."""
     submit = runner.bind("cpu_work", tasks.cpu_work)
@@ -101,18 +121,6 @@ def cpu_bound(runner: Runner, config: Config) -> Metrics:
     elapsed = time.perf_counter() - start
     expect(results == [config.cpu_expected] * config.cpu_calls, "cpu-bound: wrong result")
     return {"speedup": config.cpu_serial_seconds / elapsed, "seconds": elapsed}
-
-
-def big_results(runner: Runner, config: Config) -> Metrics:
-    """A large ``bytes`` result, one call at a time: MB/s back to the main process."""
-    submit = runner.bind("make_bytes", tasks.make_bytes)
-    size = config.big_result_bytes
-    start = time.perf_counter()
-    for rep in range(config.big_result_reps):
-        data = runner.result(submit(size, rep))
-        expect(len(data) == size and data[0] == data[-1] == rep, "big result: wrong bytes")
-    elapsed = time.perf_counter() - start
-    return {"MB/s": config.big_result_reps * size / MIB / elapsed, "seconds": elapsed}
 
 
 def big_definitions(runner: Runner, config: Config) -> Metrics:
@@ -138,9 +146,11 @@ def big_definitions(runner: Runner, config: Config) -> Metrics:
 
 
 WORKLOADS = (
-    Workload("tiny calls: x + 1, all submitted at once", tiny_calls),
-    Workload("idle round trip: one x + 1 at a time (lower is better)", round_trip, True),
-    Workload("CPU-bound: ~0.1 s pure-Python calls, speedup over serial", cpu_bound),
-    Workload("big results: 16 MiB bytes per call, one at a time", big_results),
-    Workload("big definitions: closure over an 8 MiB map, define timed", big_definitions),
+    Workload("tiny", tiny_calls),
+    Workload("round_trip", round_trip, every_mode=True),
+    Workload("update", update_cost, only=PygameAsyncRunner),
+    Workload("cpu", cpu_bound),
+    Workload("bytes", big_results.big_bytes),
+    Workload("surface", big_results.big_surface),
+    Workload("definitions", big_definitions),
 )

@@ -1,0 +1,142 @@
+"""Big results, received the way a game receives them: in a loop that ticks every ~1 ms.
+
+Each call is made, then the main thread runs a stand-in game loop until the
+result is in its hands: one "frame" is a look at the pool (pygame_async's
+``update()``, which also delivers; ``future.done()`` or ``AsyncResult.ready()``
+for the others) followed by ``time.sleep(TICK)``.  A frame that ends later
+than an idle one did means the main thread was kept from running, by work in
+``update()``, by a pool thread holding the GIL, or by rebuilding the result
+here; that lateness is the "block".  Nothing else is on the main thread, so
+the numbers are the pool's alone.
+
+Pools that cannot pickle a Surface get what their users would write: the
+worker returns ``(size, pygame.image.tobytes(surface, "RGBA"))`` and the main
+thread wraps it with ``pygame.image.frombuffer`` (no copy), inside the timed
+frame that sees the result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks import tasks
+from benchmarks.common import MIB, Config, Metrics, expect, percentile
+from benchmarks.runners import TIMEOUT, Runner
+
+TICK = 0.001  # seconds a frame of the stand-in game loop sleeps
+LATE = 0.0005  # a frame later than this (beyond an idle frame) counts as blocked
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One result's trip: its value and what the main thread went through meanwhile."""
+
+    value: Any
+    seconds: float  # from the call to the result in the main thread's hands
+    longest_block: float  # the latest frame's lateness
+    total_block: float  # the lateness of every frame late by more than LATE, summed
+
+
+def idle_frame() -> float:
+    """How long a frame of the stand-in loop takes here and now, with nothing arriving."""
+    samples = []
+    last = time.perf_counter()
+    for _ in range(100):
+        time.sleep(TICK)
+        now = time.perf_counter()
+        samples.append(now - last)
+        last = now
+    return percentile(samples, 0.5)
+
+
+def receive(
+    runner: Runner, handle: Any, finish: Callable[[Any], Any], frame: float, start: float
+) -> Arrival:
+    """Tick until ``handle`` is done and ``finish(result)`` has made it usable here."""
+    value = arrived = None
+    longest = total = 0.0
+    last = time.perf_counter()
+    while arrived is None:
+        if runner.poll(handle):
+            value = finish(runner.result(handle))
+            arrived = time.perf_counter()
+        time.sleep(TICK)  # the frame that got the result sleeps too: its lateness counts
+        now = time.perf_counter()
+        lateness = now - last - frame
+        last = now
+        longest = max(longest, lateness)
+        if lateness > LATE:
+            total += lateness
+        expect(now - start < TIMEOUT, f"big result: nothing after {TIMEOUT} s")
+    return Arrival(value, arrived - start, longest, total)
+
+
+def measure(
+    runner: Runner,
+    reps: int,
+    size: int,
+    submit: Callable[[int], Any],
+    finish: Callable[[Any], Any],
+    check: Callable[[Any, int], None],
+) -> Metrics:
+    """``reps`` calls one at a time, each received by the ticking loop and checked."""
+    frame = idle_frame()
+    arrivals = []
+    for rep in range(reps):
+        start = time.perf_counter()
+        arrival = receive(runner, submit(rep), finish, frame, start)
+        check(arrival.value, rep)
+        # Keep the figures, not the value: five 64 MiB Surfaces would linger otherwise.
+        arrivals.append(Arrival(None, arrival.seconds, arrival.longest_block, arrival.total_block))
+    return {
+        "MB/s": reps * size / MIB / sum(a.seconds for a in arrivals),
+        "longest block ms": max(a.longest_block for a in arrivals) * 1e3,
+        "blocked ms/call": percentile([a.total_block for a in arrivals], 0.5) * 1e3,
+    }
+
+
+def big_bytes(runner: Runner, config: Config) -> Metrics:
+    """A large ``bytes`` result per call: MB/s, and how long the main thread was held."""
+    size = config.big_result_bytes
+    submit = runner.bind("make_bytes", tasks.make_bytes)
+
+    def check(data: bytes, rep: int) -> None:
+        expect(len(data) == size and data[0] == data[-1] == rep, "big result: wrong bytes")
+
+    reps = config.big_result_reps
+    return measure(runner, reps, size, lambda rep: submit(size, rep), _same, check)
+
+
+def big_surface(runner: Runner, config: Config) -> Metrics:
+    """A large RGBA Surface per call, usable on the main thread: as :func:`big_bytes`."""
+    import pygame
+
+    side = config.surface_side
+    if runner.sends_surfaces:
+        submit = runner.bind("make_surface", tasks.make_surface)
+        finish: Callable[[Any], Any] = _same
+    else:
+        submit = runner.bind("make_surface", tasks.make_surface_rgba)
+
+        def finish(sized: tuple[tuple[int, int], bytes]) -> pygame.Surface:
+            size, pixels = sized
+            return pygame.image.frombuffer(pixels, size, "RGBA")
+
+    def check(surface: pygame.Surface, rep: int) -> None:
+        colour = pygame.Color(tasks.surface_colour(rep))
+        expect(
+            surface.get_size() == (side, side)
+            and surface.get_at((0, 0)) == colour
+            and surface.get_at((side - 1, side - 1)) == colour,
+            f"big result: wrong Surface {surface}",
+        )
+
+    reps, size = config.surface_reps, side * side * 4
+    return measure(runner, reps, size, lambda rep: submit(side, rep), finish, check)
+
+
+def _same(value: Any) -> Any:
+    return value

@@ -1,0 +1,95 @@
+"""The frame-time plot, drawn with pygame itself so the suite needs no plotting library.
+
+It is a percentile distribution, as HdrHistogram draws them: each run's frame
+times sorted, plotted against the share of frames at or below them, on an x
+axis that gives 90%, 99% and 99.9% equal room, so the stutters in the tail
+are as visible as the typical frame.  Frame time is on a log scale.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pygame
+
+from benchmarks.common import percentile
+
+SIZE = (1100, 640)
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 90, 30, 70, 80
+BACKGROUND = (255, 255, 255)
+INK = (30, 30, 30)
+GRID = (225, 225, 225)
+COLOURS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167))  # colour-blind safe
+Y_TICKS_MS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+FRAME_60_FPS_MS = 1000 / 60
+
+
+def _tail(fraction: float) -> float:
+    """The x position of a percentile: 0 at 0%, 1 at 90%, 2 at 99%, 3 at 99.9%."""
+    return -math.log10(1 - fraction)
+
+
+def draw_frame_times(series: dict[str, list[float]], title: str, path: Path) -> None:
+    """Save a plot of each run's frame-time distribution (milliseconds) to ``path`` (PNG)."""
+    pygame.font.init()
+    font, small = pygame.font.Font(None, 26), pygame.font.Font(None, 21)
+    canvas = pygame.Surface(SIZE)
+    canvas.fill(BACKGROUND)
+    left, top = MARGIN_LEFT, MARGIN_TOP
+    right, bottom = SIZE[0] - MARGIN_RIGHT, SIZE[1] - MARGIN_BOTTOM
+
+    longest = max(len(times) for times in series.values())
+    x_max = math.log10(longest)  # the slowest frame of the longest run sits at the right edge
+    everything = [t for times in series.values() for t in times]
+    y_low = math.log10(min(max(min(everything), 0.1) * 0.8, FRAME_60_FPS_MS))
+    y_high = math.log10(max(max(everything) * 1.25, FRAME_60_FPS_MS * 2))
+
+    def x_of(tail: float) -> int:
+        return round(left + (right - left) * min(tail, x_max) / x_max)
+
+    def y_of(ms: float) -> int:
+        fraction = (math.log10(max(ms, 1e-3)) - y_low) / (y_high - y_low)
+        return round(bottom - (bottom - top) * fraction)
+
+    def text(words: str, where: tuple[int, int], anchor: str, face: pygame.font.Font) -> None:
+        image = face.render(words, True, INK)
+        canvas.blit(image, image.get_rect(**{anchor: where}))
+
+    for ms in Y_TICKS_MS:
+        if y_low <= math.log10(ms) <= y_high:
+            y = y_of(ms)
+            pygame.draw.line(canvas, GRID, (left, y), (right, y))
+            text(f"{ms:g}", (left - 8, y), "midright", small)
+    for label, fraction in (("0%", 0), ("50%", 0.5), ("90%", 0.9), ("99%", 0.99), ("99.9%", 0.999)):
+        if _tail(fraction) <= x_max:
+            x = x_of(_tail(fraction))
+            pygame.draw.line(canvas, GRID, (x, top), (x, bottom))
+            text(label, (x, bottom + 8), "midtop", small)
+    budget_y = y_of(FRAME_60_FPS_MS)
+    for x in range(left, right, 12):  # dashed: a reference, not data
+        pygame.draw.line(canvas, (150, 150, 150), (x, budget_y), (min(x + 6, right), budget_y))
+    text("60 fps (16.7 ms)", (right - 6, budget_y + 4), "topright", small)
+    pygame.draw.rect(canvas, INK, (left, top, right - left, bottom - top), 1)
+
+    for index, (label, times) in enumerate(series.items()):
+        ordered = sorted(times)
+        colour = COLOURS[index % len(COLOURS)]
+        points = [(x_of(_tail(i / len(ordered))), y_of(ms)) for i, ms in enumerate(ordered)]
+        if len(points) > 1:
+            pygame.draw.lines(canvas, colour, False, points, 3)
+        legend_y = top + 14 + 26 * index
+        pygame.draw.line(canvas, colour, (left + 16, legend_y), (left + 46, legend_y), 4)
+        summary = (
+            f"{label}: median {percentile(ordered, 0.5):.1f} ms, "
+            f"p99 {percentile(ordered, 0.99):.1f} ms, max {ordered[-1]:.1f} ms"
+        )
+        text(summary, (left + 54, legend_y), "midleft", small)
+
+    text(title, (SIZE[0] // 2, 22), "midtop", font)
+    x_title = "share of frames at or below this time (log scale towards the tail)"
+    text(x_title, ((left + right) // 2, SIZE[1] - 30), "midtop", small)
+    y_title = pygame.transform.rotate(font.render("frame time, ms (log scale)", True, INK), 90)
+    canvas.blit(y_title, y_title.get_rect(midleft=(14, (top + bottom) // 2)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pygame.image.save(canvas, str(path))

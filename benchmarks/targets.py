@@ -1,0 +1,126 @@
+"""What the suite reports, in one place: its tables, and the targets pygame_async must meet.
+
+A table (:class:`Section`) holds one workload's rows, one per pool (or per
+mode); its ratio column divides each row's first metric (or ``ratio_metric``) by its baseline
+row's.  A :class:`Target` judges one metric of pygame_async's rows, against a
+fixed bound or against a multiple of another row's figure from the same run.
+Missing a target never fails the run: only wrong results do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from benchmarks.runners import WORKERS
+
+PPE = "ProcessPoolExecutor"
+MP_POOL = "multiprocessing.Pool"
+PPE_SPAWN = "ProcessPoolExecutor (spawn)"
+DEMO_NONE = "none (--no-paths)"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table: ``title`` is formatted with the run's Config fields."""
+
+    key: str
+    title: str
+    baseline: str | None  # the row the ratio column divides by
+    note: str = ""
+    ratio_metric: str | None = None  # the metric the ratio column compares; default the first
+
+
+SECTIONS = (
+    Section("tiny", "tiny calls: {tiny_calls:,} x + 1, all submitted at once", PPE),
+    Section(
+        "round_trip",
+        "idle round trip: {round_trips:,} x + 1 one at a time, call() to callback",
+        PPE,
+        "pygame_async (update): a loop calling update() without ever sleeping; (wait): Pool.wait()",
+    ),
+    Section(
+        "update",
+        "update(): cost with nothing ready (median of 10 batches, {update_calls:,} calls); one "
+        "update(budget={budget_seconds}) with {budget_completions:,} completions ready",
+        None,
+        "budget ms: wall time of that one call (max and median of {budget_reps} runs); "
+        "delivered: callbacks it ran",
+    ),
+    Section("cpu", "CPU-bound: {cpu_calls} calls of ~0.1 s pure Python, speedup over serial", PPE),
+    Section(
+        "bytes",
+        "big results: {big_result_bytes:,} bytes per call, received in a ~1 ms game loop",
+        PPE,
+        "block: how late the main loop's ~1 ms frames ran while the result arrived "
+        "(longest over {big_result_reps} calls; per call, summed over frames late by > 0.5 ms)",
+    ),
+    Section(
+        "surface",
+        "big results: {surface_side}x{surface_side} RGBA Surface per call, received in a "
+        "~1 ms game loop",
+        PPE,
+        "others return tobytes(surface, 'RGBA') and the main thread wraps it with "
+        "image.frombuffer; block as above ({surface_reps} calls)",
+    ),
+    Section(
+        "definitions",
+        "big definitions: a closure over {big_definition_bytes:,} bytes, "
+        "{big_definition_calls} calls, define timed",
+        PPE,
+        "ProcessPoolExecutor and multiprocessing.Pool cannot send closures: "
+        "they get the map as an argument",
+    ),
+    Section(
+        "startup",
+        "start-up: a pool of 2 made in a fresh game process (median of {startup_reps})",
+        PPE_SPAWN,
+        "ready: pygame_async.load(2) returned; for the others, their first two results",
+    ),
+    Section(
+        "frames",
+        "frames: the swarm demo, headless, {demo_frames:,} frames each way",
+        DEMO_NONE,
+        "frame time: the main thread's work per frame, as the demo measures it",
+        ratio_metric="p99 ms",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """``rows``' ``metric`` compared with ``bound``, or with ``bound`` x the reference's."""
+
+    section: str
+    metric: str
+    compare: str  # ">=", "<=", "<" or ">"
+    bound: float
+    reference: str | None = None  # row label whose figure the bound multiplies
+    reference_metric: str | None = None  # that row's metric, if not ``metric``
+    rows: str = "pygame_async"  # this label, or it followed by " (mode)"
+
+    def describe(self) -> str:
+        """The target in words, e.g. ``calls/s >= 4 x ProcessPoolExecutor``."""
+        if self.reference is None:
+            return f"{self.metric} {self.compare} {self.bound:g}"
+        theirs = self.reference_metric or self.metric
+        factor = "" if self.bound == 1 else f"{self.bound:g} x "
+        return f"{self.metric} {self.compare} {factor}{self.reference} {theirs}"
+
+
+TARGETS = (
+    Target("tiny", "calls/s", ">=", 4, PPE),
+    Target("tiny", "calls/s", ">=", 1, MP_POOL),
+    Target("tiny", "main us/call", "<=", 0.5, PPE),
+    Target("round_trip", "p50 us", "<=", 0.5, PPE),
+    Target("round_trip", "p99 us", "<", 1000),
+    Target("update", "empty us", "<", 2),
+    Target("update", "budget ms max", "<=", 3),
+    Target("cpu", "speedup", ">=", 0.9 * WORKERS),
+    Target("bytes", "MB/s", ">=", 3, PPE),
+    Target("surface", "blocked ms/call", "<", 5),
+    Target("definitions", "calls/s", ">=", 50, PPE),
+    Target("startup", "ready ms", "<=", 1, PPE_SPAWN, "2 results ms"),
+    Target("frames", "p99 ms", "<=", 1.25, DEMO_NONE, rows="async"),
+    # "--sync far above": read as at least twice the p99 with no pathfinding.
+    Target("frames", "p99 ms", ">=", 2, DEMO_NONE, rows="sync"),
+)
