@@ -261,13 +261,15 @@ class Pool:
     ) -> Task:
         _validate.name("call(callback, name, ...)", name)
         delivery = _callbacks.resolve(callback, name)
-        with self._lock:
-            definition = self._definitions.lookup(name)
+        self._definitions.lookup(name)  # an unknown name fails before any pickling
         arguments = _pack_arguments(name, args, kwargs)
-        if timeout is _DEFINITION_TIMEOUT:
-            timeout = definition.timeout
         with self._lock:
             self._require_running(f"call({name!r})")
+            # Looked up again under the lock: a definition replaced meanwhile
+            # could otherwise be retired from the workers under this call.
+            definition = self._definitions.lookup(name)
+            if timeout is _DEFINITION_TIMEOUT:
+                timeout = definition.timeout
             task = Task(self, next(self._task_ids), definition, delivery, arguments, timeout)
             definition.calls_in_flight += 1
             self._queue.append(task)
@@ -387,10 +389,12 @@ class Pool:
             with self._lock:
                 task._fail(exc)
                 self._finished(task)
+                self._changed.notify_all()
         else:
             with self._lock:
                 task._succeed(value)
                 self._finished(task)
+                self._changed.notify_all()
         self._announce()
 
     def get_pending_count(self) -> int:
@@ -522,6 +526,7 @@ class Pool:
                 task = self._queue.popleft()
                 task._fail(_copy_error(self._start_failure))
                 self._finished(task)
+            self._changed.notify_all()
         if self._state is _PoolState.CLOSING:
             if self._queue and not any(worker.accepts_calls for worker in self._workers):
                 self._cancel_queued()  # no worker is left to run them
@@ -623,7 +628,7 @@ class Pool:
             self._to_post.append(task)
         else:
             self._completed.append(task)
-        self._changed.notify_all()
+        # No notify here: callers notify once for a whole batch of replies.
 
     def _cancel(self, task: Task, kill: bool) -> bool:
         with self._lock:
@@ -954,7 +959,7 @@ class Pool:
 def _pack_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     """Pickle a call's arguments now, so a bad one fails at ``call()``, named."""
     try:
-        return _serialization.dumps((args, kwargs))
+        return _serialization.dumps_arguments(args, kwargs)
     except Exception as exc:
         culprit = _find_unpicklable(args, kwargs)
         raise TypeError(

@@ -90,6 +90,17 @@ def dumps(obj: object) -> bytes:
     return buffer.getvalue()
 
 
+def dumps_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+    """Pickle a call's ``(args, kwargs)``, quickest for the usual few plain arguments."""
+    if not kwargs and len(args) <= _PLAIN_LENGTH:
+        for arg in args:
+            if type(arg) not in _PLAIN_TYPES and not _is_plain(arg, 2):
+                break
+        else:
+            return pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+    return dumps((args, kwargs))
+
+
 def dumps_out_of_band(obj: object) -> tuple[bytes, list[pickle.PickleBuffer]]:
     """Pickle like :func:`dumps`, but hand back large raw buffers (pixels) separately.
 
