@@ -203,9 +203,10 @@ def _serve(channel: Connection) -> None:
     global _replies
     _replies = replies = _Replies(channel)
     pending: deque[tuple[Any, ...]] = deque()
+    readable = _protocol.Readable(channel)
     while True:
         try:
-            if not pending or channel.poll():
+            if not pending or readable():
                 _take(_protocol.decode(channel.recv_bytes()), pending, channel)
                 continue
         except EOFError:

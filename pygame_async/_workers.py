@@ -69,6 +69,7 @@ class Worker:
         # Held while reading the pipe and filing what was read, so replies are
         # handled in order, and so a big reply is read without the pool's lock.
         self.reading = threading.Lock()
+        self.readable = _protocol.Readable(ours)
         self.reading_bulk = False  # reading a big result's raw buffers: it takes a while
         self.state = WorkerState.STARTING
         self.said_hello = False
@@ -127,7 +128,7 @@ class Worker:
         """Return every message the worker has sent so far, and whether its pipe has closed."""
         messages = []
         try:
-            while self.channel.poll():
+            while self.readable():
                 message = _protocol.decode(self.channel.recv_bytes())
                 if type(message) is list:  # replies the worker held and sent together
                     messages.extend(message)
