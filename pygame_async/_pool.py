@@ -10,10 +10,13 @@ How one call travels::
        runs the callback         then _dispatch() the next call
 
 * ``call()`` checks everything it can at once (name, callback, pickling of
-  the arguments), queues the task, and starts it if a worker is idle.
+  the arguments), queues the task, and hands it to an idle worker if there
+  is one; the calls of a frame that found none leave at ``update()``, in one
+  message per worker.
 * The I/O thread waits on every worker's pipe without holding the GIL.  When
-  a reply arrives it files the task under ``_completed`` and gives the now
-  idle worker the next queued call, so workers stay busy between frames.
+  replies arrive it files their tasks under ``_completed`` and feeds the
+  workers again, so they stay busy between frames.  ``update()`` also reads
+  the pipes itself, for games that seldom let the I/O thread have the GIL.
 * ``update()`` runs callbacks, only ever on the thread that calls it.
 * A call whose callback is a pygame event type is delivered by posting its
   event, which the I/O thread does as soon as the reply arrives (an event
@@ -21,14 +24,19 @@ How one call travels::
   callbacks wait for ``update()``, the pool asks the game for one through a
   wake-up event (see :mod:`pygame_async._events`).
 * A worker that dies closes its pipe; the I/O thread fails the one call it
-  was running, joins the process and starts a replacement.
+  was running, puts back the calls queued behind it, joins the process and
+  starts a replacement.  Timeouts and ``cancel(kill=True)`` kill a worker
+  and let the same path bury it.
 * The thread lane (``_run_in_thread``) runs game-process work, such as
   decoders that release the GIL, and files its outcomes like a worker's.
 
-Each worker runs at most one call at a time, so "handed to a worker" means
-"started": a queued call can be cancelled until then, and calls start in the
-order they were made.  ``_lock`` guards all the state below; no callback ever
-runs while it is held, nor does any unpickling of results.
+A worker runs its calls one at a time, in the order it got them.  An idle
+worker gets the next queued call; a busy one is given more only while they
+are short (``_pick_worker``), so a long call never waits behind another.
+Calls are handed out in the order they were made; a call not yet started
+can be cancelled, on a worker too (SKIP).  ``_lock`` guards all the state
+below; no callback ever runs while it is held, nor does any unpickling of
+results, nor any read of a pipe (each worker's ``reading`` lock orders those).
 """
 
 from __future__ import annotations
