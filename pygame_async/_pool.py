@@ -44,6 +44,7 @@ from __future__ import annotations
 import enum
 import itertools
 import logging
+import math
 import sys
 import threading
 import time
@@ -88,6 +89,7 @@ _THREAD_LANE_WIDTH = 2
 # long call never waits behind another.
 _PREFETCH_SECONDS = 0.002
 _PREFETCH_CALLS = 256
+_POLLED_WINDOW = 0.002  # seconds after an update() during which it counts as polling
 _PIPE_PATIENCE = 0.001  # seconds update() waits for a pipe the I/O thread is reading
 _CRASH_STREAK_LIMIT = 3  # workers dying before their first call, in a row, before giving up
 _DEFINITION_TIMEOUT = _async_function._DEFINITION_TIMEOUT
@@ -143,6 +145,7 @@ class Pool:
         self._to_post: deque[Task] = deque()  # finished, delivered by posting an event
         self._progressed: dict[Task, None] = {}  # tasks with a progress report to deliver
         self._pending = 0  # calls made and not yet delivered or cancelled
+        self._polled_at = -math.inf  # when update() last read the pipes itself
         self._in_flight = 0  # calls handed to workers and not yet answered
         self._posting = threading.Lock()  # one thread at a time posts, so events keep order
         self._opening = threading.Lock()  # one thread at a time unpickles a given reply
@@ -300,6 +303,7 @@ class Pool:
         if self._in_flight:
             # Read replies here rather than wait for the I/O thread: it needs
             # the GIL, which a game that never sleeps would make it wait for.
+            self._polled_at = time.monotonic()
             for worker in list(self._workers):
                 # If the I/O thread holds the pipe, it is most likely waiting for
                 # the GIL this thread holds: waiting a moment lets it finish at
@@ -359,6 +363,7 @@ class Pool:
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         return False
+                    self._stop_polling()
                     self._changed.wait(_bounded(remaining))
 
     def _run_in_thread(
@@ -687,7 +692,14 @@ class Pool:
 
     def _wait_until_done(self, task: Task, timeout: float | None) -> bool:
         with self._lock:
+            self._stop_polling()
             return self._changed.wait_for(task.done, _bounded(timeout))
+
+    def _stop_polling(self) -> None:
+        """Before blocking: from now on the I/O thread must read every reply."""
+        if self._polled_at != -math.inf:
+            self._polled_at = -math.inf
+            self._wake_io()
 
     def _wake_io(self) -> None:
         """Make the I/O thread look again at the set of workers."""
@@ -744,7 +756,16 @@ class Pool:
             with self._lock:
                 if self._state is _PoolState.CLOSED:
                     return
-                listening = {w.channel: w for w in self._workers if w.state is not WorkerState.DEAD}
+                # While the game's thread polls (update() called very recently),
+                # it reads the busy workers' replies itself: listening to them
+                # too would only make this thread fight it for the GIL (measured:
+                # 120 us more on a round trip).  Look again when that lapses.
+                polled = time.monotonic() - self._polled_at < _POLLED_WINDOW
+                listening = {
+                    w.channel: w
+                    for w in self._workers
+                    if w.state is not WorkerState.DEAD and not (polled and w.in_flight)
+                }
                 lost, self._lost = self._lost, []
                 deadlines = [w.deadline for w in self._workers if w.deadline is not None]
             for worker in lost:
@@ -755,6 +776,8 @@ class Pool:
             timeout = (
                 min(max(0.0, min(deadlines) - time.monotonic()), 3600.0) if deadlines else None
             )
+            if polled:
+                timeout = _POLLED_WINDOW if timeout is None else min(timeout, _POLLED_WINDOW)
             ready = connection.wait([*listening, self._wakeup_reader], timeout)
             for channel in ready:
                 if channel is self._wakeup_reader:
