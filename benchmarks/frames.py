@@ -4,10 +4,10 @@ The demo runs headless in a fresh process each way, as::
 
     python -m demos.swarm --headless --frames N --json FILE [--sync | --no-paths]
 
-and reports its frame times in FILE (through ``demo_probe``, which adds the
-per-frame list the plot needs).  With that list the median and p99 are
-computed here, with the same percentile as every other table; without it the
-demo's own figures are used and no plot is drawn.  A run whose paths are not
+and reports every frame's time in FILE (run through ``demo_probe``, which
+adds a watchdog for hangs).  The median and p99 are computed here from that
+list, with the same percentile as every other table; without it the demo's
+own figures are used and no plot is drawn.  A run whose paths are not
 all valid, or that leaves calls pending or workers alive, fails the suite.
 """
 
@@ -28,7 +28,7 @@ from benchmarks.common import Config, Metrics, expect, percentile
 from benchmarks.targets import DEMO_NONE
 
 REPO = Path(__file__).resolve().parent.parent
-PROBE = "benchmarks.demo_probe"  # the demo itself, plus every frame's time in its JSON
+PROBE = "benchmarks.demo_probe"  # the demo itself, with a watchdog that says where it hung
 MODES = (
     ("async (pygame_async)", ()),
     ("sync (--sync)", ("--sync",)),
