@@ -160,15 +160,10 @@ class PygameAsyncRunner(Runner):
             raise TimeoutError(f"pygame_async: calls still pending after {TIMEOUT} s")
 
 
-class ProcessPoolRunner(Runner):
-    """``concurrent.futures.ProcessPoolExecutor`` on the forkserver context."""
+class _ExecutorRunner(Runner):
+    """A ``concurrent.futures`` executor: submit, then wait on the futures."""
 
-    label = "ProcessPoolExecutor"
-    sends_closures = False
-
-    def start(self) -> None:
-        context = multiprocessing.get_context("forkserver")
-        self._executor = ProcessPoolExecutor(WORKERS, mp_context=context)
+    _executor: Any
 
     def bind(self, name: str, func: Callable[..., Any]) -> Submit:
         return functools.partial(self._executor.submit, func)
@@ -178,6 +173,17 @@ class ProcessPoolRunner(Runner):
 
     def poll(self, handle: Any) -> bool:
         return bool(handle.done())
+
+
+class ProcessPoolRunner(_ExecutorRunner):
+    """``concurrent.futures.ProcessPoolExecutor`` on the forkserver context."""
+
+    label = "ProcessPoolExecutor"
+    sends_closures = False
+
+    def start(self) -> None:
+        context = multiprocessing.get_context("forkserver")
+        self._executor = ProcessPoolExecutor(WORKERS, mp_context=context)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -207,7 +213,7 @@ class MultiprocessingRunner(Runner):
         self._pool.join()
 
 
-class LokyRunner(Runner):
+class LokyRunner(_ExecutorRunner):
     """``loky.get_reusable_executor``; it pickles functions with cloudpickle, closures too."""
 
     label = "loky"
@@ -215,15 +221,6 @@ class LokyRunner(Runner):
 
     def start(self) -> None:
         self._executor = loky.get_reusable_executor(max_workers=WORKERS)
-
-    def bind(self, name: str, func: Callable[..., Any]) -> Submit:
-        return functools.partial(self._executor.submit, func)
-
-    def result(self, handle: Any) -> Any:
-        return handle.result(TIMEOUT)
-
-    def poll(self, handle: Any) -> bool:
-        return bool(handle.done())
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, kill_workers=True)

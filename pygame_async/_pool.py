@@ -252,7 +252,7 @@ class Pool:
     # -- calls ------------------------------------------------------------------
 
     def call(self, callback: object, name: str, /, *args: Any, **kwargs: Any) -> Task:
-        """Queue a call of the function defined as ``name``; calls start in the order made.
+        """Queue a call of the function defined as ``name``; workers get calls in the order made.
 
         ``callback`` is None (fire and forget), a function called with the
         result, or a success/error pair (an object or mapping with ``success``
