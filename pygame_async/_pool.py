@@ -308,10 +308,13 @@ class Pool:
                 # If the I/O thread holds the pipe, it is most likely waiting for
                 # the GIL this thread holds: waiting a moment lets it finish at
                 # once, while a big result it is reading does not stall the frame.
+                # A big result is left to the I/O thread, to read without the GIL.
+                if not worker.in_flight or worker.held is not None:
+                    continue
                 patience = 0 if worker.reading_bulk else _PIPE_PATIENCE
-                if worker.in_flight and worker.reading.acquire(timeout=patience):
+                if worker.reading.acquire(timeout=patience):
                     try:
-                        self._receive(worker)
+                        self._receive(worker, bulk=False)
                     finally:
                         worker.reading.release()
             with self._lock:
@@ -766,6 +769,7 @@ class Pool:
                     for w in self._workers
                     if w.state is not WorkerState.DEAD and not (polled and w.in_flight)
                 }
+                holding = [w for w in self._workers if w.held is not None]
                 lost, self._lost = self._lost, []
                 deadlines = [w.deadline for w in self._workers if w.deadline is not None]
             for worker in lost:
@@ -778,7 +782,12 @@ class Pool:
             )
             if polled:
                 timeout = _POLLED_WINDOW if timeout is None else min(timeout, _POLLED_WINDOW)
+            if holding:
+                timeout = 0  # update() left a big result to read: at once
             ready = connection.wait([*listening, self._wakeup_reader], timeout)
+            for worker in holding:
+                with worker.reading:
+                    self._receive(worker)
             for channel in ready:
                 if channel is self._wakeup_reader:
                     with self._lock:
@@ -848,12 +857,17 @@ class Pool:
                 ),
             )
 
-    def _receive(self, worker: Worker) -> None:
-        """Read what the worker sent, then file it under the lock; hold ``worker.reading``."""
+    def _receive(self, worker: Worker, bulk: bool = True) -> None:
+        """Read what the worker sent, then file it under the lock; hold ``worker.reading``.
+
+        ``bulk`` False leaves a big result's raw buffers to the I/O thread.
+        """
         if worker.state is WorkerState.DEAD:
             return
-        messages, gone = worker.receive()
+        messages, gone = worker.receive(bulk)
         with self._lock:
+            if worker.held is not None:
+                self._wake_io()
             for message in messages:
                 self._on_message(worker, message)
             if gone:

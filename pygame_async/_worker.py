@@ -245,7 +245,7 @@ def _take(
     """Queue a batch of operations, reading big definitions that follow it, applying SKIPs."""
     for operation in operations:
         if operation[0] == _protocol.DEFINE and isinstance(operation[3], int):
-            blob = _protocol.receive_raw(channel, operation[3])
+            blob = _protocol.receive_raw(channel, operation[3], writable=False)
             pending.append((*operation[:3], blob))
             continue
         if operation[0] != _protocol.SKIP:
@@ -311,8 +311,11 @@ def _run(
     except BaseException as exc:
         failure = _failure(_protocol.NOT_SENT, exc)
         return (_protocol.FAILED, task_id, failure, _since(started)), []
-    sizes = [buffer.raw().nbytes for buffer in buffers]
-    return (_protocol.RESULT, task_id, blob, _since(started), sizes), buffers
+    layout = []
+    for buffer in buffers:
+        with buffer.raw() as view:
+            layout.append((view.nbytes, not view.readonly))
+    return (_protocol.RESULT, task_id, blob, _since(started), layout), buffers
 
 
 def _since(started: float) -> float:

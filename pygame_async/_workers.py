@@ -71,6 +71,9 @@ class Worker:
         self.reading = threading.Lock()
         self.readable = _protocol.Readable(ours)
         self.reading_bulk = False  # reading a big result's raw buffers: it takes a while
+        # A big result's reply whose raw buffers are still on the pipe: the
+        # I/O thread reads them (see receive()).
+        self.held: tuple[Any, ...] | None = None
         self.state = WorkerState.STARTING
         self.said_hello = False
         self.stop_requested = False
@@ -124,26 +127,46 @@ class Worker:
                 _protocol.send_raw(self.channel, pickle.PickleBuffer(blob))
         self.unsent.clear()
 
-    def receive(self) -> tuple[list[Any], bool]:
-        """Return every message the worker has sent so far, and whether its pipe has closed."""
-        messages = []
+    def receive(self, bulk: bool = True) -> tuple[list[Any], bool]:
+        """Return every message the worker has sent so far, and whether its pipe has closed.
+
+        With ``bulk`` False (the game's own thread, which must not wait while
+        megabytes arrive) reading stops at a result with raw buffers: it is
+        kept in :attr:`held`, and the next ``receive()`` with ``bulk`` reads
+        its buffers and carries on.
+        """
+        messages: list[Any] = []
         try:
+            if self.held is not None:
+                if not bulk:
+                    return messages, False
+                held, self.held = self.held, None
+                messages.append(self._with_buffers(held))
             while self.readable():
                 message = _protocol.decode(self.channel.recv_bytes())
                 if type(message) is list:  # replies the worker held and sent together
                     messages.extend(message)
                     continue
                 if message[0] == _protocol.RESULT and message[4]:
-                    self.reading_bulk = True
-                    try:
-                        buffers = [_protocol.receive_raw(self.channel, size) for size in message[4]]
-                    finally:
-                        self.reading_bulk = False
-                    message = (*message[:4], buffers)
+                    if not bulk:
+                        self.held = message
+                        break
+                    message = self._with_buffers(message)
                 messages.append(message)
         except (EOFError, OSError):
             return messages, True
         return messages, False
+
+    def _with_buffers(self, reply: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Read the raw buffers that follow ``reply`` and put them in its place."""
+        self.reading_bulk = True
+        try:
+            buffers = [
+                _protocol.receive_raw(self.channel, size, writable) for size, writable in reply[4]
+            ]
+        finally:
+            self.reading_bulk = False
+        return (*reply[:4], buffers)
 
     def stop(self) -> None:
         """Ask the worker to leave after its current call; its pipe closes when it does."""
