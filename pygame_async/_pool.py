@@ -91,6 +91,7 @@ _PREFETCH_SECONDS = 0.002
 _PREFETCH_CALLS = 256
 _POLLED_WINDOW = 0.002  # seconds after an update() during which it counts as polling
 _PIPE_PATIENCE = 0.001  # seconds update() waits for a pipe the I/O thread is reading
+_LONGEST_POLL = 3600.0  # seconds: longer waits on pipes are done as several
 _CRASH_STREAK_LIMIT = 3  # workers dying before their first call, in a row, before giving up
 _DEFINITION_TIMEOUT = _async_function._DEFINITION_TIMEOUT
 
@@ -157,6 +158,12 @@ class Pool:
         self._task_ids = itertools.count(1)
         self._wakeup_reader, self._wakeup_writer = connection.Pipe(duplex=False)
         self._wakeup_sent = False
+        # A thread blocked in wait() or Task.result() reads the busy workers'
+        # pipes itself (see _arm_waiting_reader); this pipe wakes it for
+        # every other change.
+        self._waiting_reader = False
+        self._news_reader, self._news_writer = connection.Pipe(duplex=False)
+        self._news_sent = False
         self.ensure = Ensure(self)
         """Adjust the worker count: ``pool.ensure.at_least(2).at_most(4)``."""
         self._io_thread = threading.Thread(
@@ -362,12 +369,17 @@ class Pool:
             with self._lock:
                 if self._pending == 0:
                     return True
-                if not self._completed:
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if remaining is not None and remaining <= 0:
-                        return False
+                if self._completed:
+                    continue
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                channels = self._arm_waiting_reader()
+                if channels is None:
                     self._stop_polling()
                     self._changed.wait(_bounded(remaining))
+                    continue
+            self._wait_for_news(channels, remaining)  # the next update() reads the replies
 
     def _run_in_thread(
         self, callback: object, name: str, function: Callable[..., Any], /, *args: Any
@@ -405,12 +417,12 @@ class Pool:
             with self._lock:
                 task._fail(exc)
                 self._finished(task)
-                self._changed.notify_all()
+                self._notify()
         else:
             with self._lock:
                 task._succeed(value)
                 self._finished(task)
-                self._changed.notify_all()
+                self._notify()
         self._announce()
 
     def get_pending_count(self) -> int:
@@ -449,7 +461,7 @@ class Pool:
             for worker in candidates[:amount]:
                 logger.debug("stopping worker %s", worker.pid)
                 worker.stop()
-            self._changed.notify_all()
+            self._notify()
 
     def shutdown(self, wait: bool = True, cancel_pending: bool = False) -> None:
         """Stop every worker once queued calls are done (or cancelled) and release the pool.
@@ -542,7 +554,7 @@ class Pool:
                 task = self._queue.popleft()
                 task._fail(_copy_error(self._start_failure))
                 self._finished(task)
-            self._changed.notify_all()
+            self._notify()
         if self._state is _PoolState.CLOSING:
             if self._queue and not any(worker.accepts_calls for worker in self._workers):
                 self._cancel_queued()  # no worker is left to run them
@@ -553,7 +565,7 @@ class Pool:
             if not self._workers and not self._constructing:
                 self._state = _PoolState.CLOSED
                 _live_pools.discard(self)
-                self._changed.notify_all()
+                self._notify()
                 self._wake_io()
 
     def _pick_worker(self, task: Task, prefetch: bool) -> Worker | None:
@@ -582,9 +594,12 @@ class Pool:
         """Hand a call to a worker; it leaves with the worker's next flush."""
         self._teach(worker, task.definition)
         worker.queue((_protocol.CALL, task.id, task.definition.id, task.arguments))
-        if not worker.in_flight and task.timeout is not None:
-            worker.deadline = time.monotonic() + task.timeout
-            self._wake_io()  # its wait must end by the new deadline
+        if not worker.in_flight:
+            if task.timeout is not None:
+                worker.deadline = time.monotonic() + task.timeout
+                self._wake_io()  # its wait must end by the new deadline
+            if self._waiting_reader:
+                self._notify()  # a pipe to watch that the waiting thread does not
         worker.in_flight.append(task)
         worker.unsent.append(task)
         worker.queued_estimate += task.definition.estimate or 0.0
@@ -691,12 +706,80 @@ class Pool:
         definition.calls_in_flight -= 1
         if definition.retirable:
             self._retire(definition)
-        self._changed.notify_all()
+        self._notify()
 
     def _wait_until_done(self, task: Task, timeout: float | None) -> bool:
-        with self._lock:
-            self._stop_polling()
-            return self._changed.wait_for(task.done, _bounded(timeout))
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if task.done():
+                    return True
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                channels = self._arm_waiting_reader()
+                if channels is None:
+                    self._stop_polling()
+                    self._changed.wait(_bounded(remaining))
+                    continue
+            for worker in self._wait_for_news(channels, remaining):
+                if worker.reading.acquire(timeout=_PIPE_PATIENCE):
+                    try:
+                        self._receive(worker, bulk=False)
+                    finally:
+                        worker.reading.release()
+
+    def _arm_waiting_reader(self) -> dict[connection.Connection, Worker] | None:
+        """Make this thread the one that reads busy workers' pipes while it blocks; hold _lock.
+
+        A reply then wakes one thread, the one waiting for it, instead of the
+        I/O thread and then the waiter (measured: half the round trip).
+        Returns the pipes to watch, or None if the caller must wait on the
+        condition instead (another thread already reads, or no worker is busy).
+        """
+        if self._waiting_reader:
+            return None
+        channels = {
+            worker.channel: worker
+            for worker in self._workers
+            if worker.in_flight and worker.held is None and worker.state is not WorkerState.DEAD
+        }
+        if not channels:
+            return None
+        self._waiting_reader = True
+        return channels
+
+    def _wait_for_news(
+        self, channels: dict[connection.Connection, Worker], timeout: float | None
+    ) -> list[Worker]:
+        """Block until a watched pipe has a reply, the pool changes, or ``timeout`` passes.
+
+        Returns the workers whose pipes are ready.  Called without _lock,
+        after :meth:`_arm_waiting_reader`: a change made after that writes to
+        the news pipe, so none is missed.
+        """
+        try:
+            # A far deadline is met by waking up again: poll() takes no more than ~24 days.
+            ready = connection.wait(
+                [*channels, self._news_reader],
+                None if timeout is None else min(timeout, _LONGEST_POLL),
+            )
+        finally:
+            with self._lock:
+                self._waiting_reader = False
+                self._polled_at = time.monotonic()  # like update(): the I/O thread waits a moment
+                if self._news_sent:
+                    while self._news_reader.poll():
+                        self._news_reader.recv_bytes()
+                    self._news_sent = False
+        return [channels[channel] for channel in ready if channel in channels]
+
+    def _notify(self) -> None:
+        """Wake the threads waiting for the pool to change; hold _lock."""
+        self._changed.notify_all()
+        if self._waiting_reader and not self._news_sent:
+            self._news_sent = True
+            self._news_writer.send_bytes(b"")
 
     def _stop_polling(self) -> None:
         """Before blocking: from now on the I/O thread must read every reply."""
@@ -748,7 +831,7 @@ class Pool:
                 if self._to_post and self._to_post[0] is task:  # else shutdown() dropped it
                     self._to_post.popleft()
                     self._pending -= 1
-                    self._changed.notify_all()
+                    self._notify()
 
     # -- the I/O thread ---------------------------------------------------------------
 
@@ -763,7 +846,7 @@ class Pool:
                 # it reads the busy workers' replies itself: listening to them
                 # too would only make this thread fight it for the GIL (measured:
                 # 120 us more on a round trip).  Look again when that lapses.
-                polled = time.monotonic() - self._polled_at < _POLLED_WINDOW
+                polled = time.monotonic() - self._polled_at < _POLLED_WINDOW or self._waiting_reader
                 listening = {
                     w.channel: w
                     for w in self._workers
@@ -778,7 +861,9 @@ class Pool:
                 continue
             # A far deadline is met by waking up again: poll() takes no more than ~24 days.
             timeout = (
-                min(max(0.0, min(deadlines) - time.monotonic()), 3600.0) if deadlines else None
+                min(max(0.0, min(deadlines) - time.monotonic()), _LONGEST_POLL)
+                if deadlines
+                else None
             )
             if polled:
                 timeout = _POLLED_WINDOW if timeout is None else min(timeout, _POLLED_WINDOW)
@@ -827,7 +912,7 @@ class Pool:
                     failure.__cause__ = exc
                     self._start_failure = failure
                     self._dispatch()
-                    self._changed.notify_all()
+                    self._notify()
                 return
             with self._lock:
                 self._constructing = False
@@ -838,7 +923,7 @@ class Pool:
                 else:
                     worker.stop()  # stop_workers() withdrew the request meanwhile
                 self._dispatch()
-                self._changed.notify_all()
+                self._notify()
 
     def _expire_timeouts(self) -> None:
         now = time.monotonic()
@@ -874,7 +959,7 @@ class Pool:
                 self._lose(worker)
             if messages:
                 self._dispatch()
-                self._changed.notify_all()
+                self._notify()
 
     def _on_message(self, worker: Worker, message: tuple[Any, ...]) -> None:
         if worker.fate is not None:
@@ -967,7 +1052,7 @@ class Pool:
                 elif self._state is _PoolState.RUNNING:
                     self._start_worker()
             self._dispatch()
-            self._changed.notify_all()
+            self._notify()
         self._announce()
 
     def _failed_to_start(self, worker: Worker, exitcode: int | None) -> None:

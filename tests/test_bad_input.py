@@ -418,10 +418,13 @@ def test_update_and_wait_accept_huge_finite_float_seconds() -> None:
 
 
 def _open_gate_once_blocked(pool: pygame_async.Pool, gate: str, stop: threading.Event) -> None:
-    """Open the gate once a thread waits on the pool's condition (white-box), or when told."""
+    """Open the gate once a thread blocks in the pool (white-box), or when told.
+
+    A blocked thread either reads the busy pipes itself or waits on the condition.
+    """
     changed = pool._changed
     while not stop.wait(0.001):
-        if getattr(changed, "_waiters", None):
+        if pool._waiting_reader or getattr(changed, "_waiters", None):
             break
     open(gate, "w").close()
 

@@ -86,8 +86,12 @@ def running(task: pygame_async.Task) -> bool:
 
 
 def waiting_threads(pool: pygame_async.Pool) -> int:
-    """How many threads wait on the pool's condition, in wait() or Task.result() (white-box)."""
-    return len(getattr(pool._changed, "_waiters", ()))
+    """How many threads block in wait() or Task.result() (white-box).
+
+    One of them may be reading the busy workers' pipes; the others wait on the
+    pool's condition.
+    """
+    return len(getattr(pool._changed, "_waiters", ())) + pool._waiting_reader
 
 
 # -- shutdown() from a callback -------------------------------------------------------

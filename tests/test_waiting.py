@@ -1,0 +1,144 @@
+"""A thread blocked in wait() or Task.result() reads replies itself, and misses nothing.
+
+While such a thread waits, the I/O thread leaves the busy workers' pipes to
+it; every other change (a call made by another thread, a crash, a thread-lane
+completion) must still wake it.  Each test keeps one call running until the
+test says so, so a missed wake-up shows as a hang (bounded), not as a delay.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import BOUND, wait_until
+
+import pygame_async
+from pygame_async import WorkerCrashedError
+
+
+def run_until_file_exists(path: str) -> str:
+    """Run until the test creates ``path``: a call the test ends when it wants."""
+    deadline = time.monotonic() + BOUND
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} never appeared")
+        time.sleep(0.005)
+    return path
+
+
+def add_one(x: int) -> int:
+    return x + 1
+
+
+def crash() -> None:
+    os._exit(3)
+
+
+def block_in_wait(pool: pygame_async.Pool) -> bool:
+    return pool.wait(timeout=BOUND)
+
+
+WAYS_TO_BLOCK: dict[str, Callable[[pygame_async.Pool, pygame_async.Task], object]] = {
+    "wait": lambda pool, task: pool.wait(timeout=BOUND),
+    "result": lambda pool, task: task.result(timeout=BOUND),
+}
+
+
+class Blocked:
+    """A thread blocked waiting for a call that runs until ``release()``."""
+
+    def __init__(self, pool: pygame_async.Pool, tmp_path: Path, way: str) -> None:
+        self.pool = pool
+        self.flag = tmp_path / "release"
+        pool.define("run_until_file_exists", run_until_file_exists)
+        self.task = pool.call(None, "run_until_file_exists", str(self.flag))
+        self.outcome: list[object] = []
+        self.thread = threading.Thread(
+            target=lambda: self.outcome.append(WAYS_TO_BLOCK[way](pool, self.task))
+        )
+        self.thread.start()
+        wait_until(lambda: pool._waiting_reader)  # it reads the busy pipe itself now
+
+    def release(self) -> list[object]:
+        self.flag.touch()
+        self.thread.join(BOUND)
+        assert not self.thread.is_alive()
+        return self.outcome
+
+
+@pytest.mark.parametrize("way", WAYS_TO_BLOCK)
+def test_a_call_made_meanwhile_by_another_thread_is_read(
+    pool: pygame_async.Pool, tmp_path: Path, way: str
+) -> None:
+    blocked = Blocked(pool, tmp_path, way)
+    pool.define("add_one", add_one)
+    # Goes to the other, idle worker: a pipe the blocked thread was not watching.
+    assert pool.call(None, "add_one", 41).result(timeout=BOUND) == 42
+    assert blocked.thread.is_alive()
+    expected = True if way == "wait" else str(blocked.flag)
+    assert blocked.release() == [expected]
+
+
+@pytest.mark.parametrize("way", WAYS_TO_BLOCK)
+def test_a_thread_lane_completion_wakes_a_waiter(
+    pool: pygame_async.Pool, tmp_path: Path, way: str
+) -> None:
+    blocked = Blocked(pool, tmp_path, way)
+    lane = pool._run_in_thread(None, "lane", add_one, 1)
+    assert lane.result(timeout=BOUND) == 2
+    assert blocked.thread.is_alive()
+    blocked.release()
+
+
+def test_a_crash_reaches_a_thread_blocked_in_result(pool: pygame_async.Pool) -> None:
+    pool.define("crash", crash)
+    task = pool.call(None, "crash")
+    with pytest.raises(WorkerCrashedError, match="exit code 3"):
+        task.result(timeout=BOUND)
+    pool.define("add_one", add_one)
+    assert pool.call(None, "add_one", 1).result(timeout=BOUND) == 2
+
+
+@pytest.mark.parametrize("way", WAYS_TO_BLOCK)
+def test_a_waiter_gives_up_at_its_timeout(
+    pool: pygame_async.Pool, tmp_path: Path, way: str
+) -> None:
+    flag = tmp_path / "release"
+    pool.define("run_until_file_exists", run_until_file_exists)
+    task = pool.call(None, "run_until_file_exists", str(flag))
+    if way == "wait":
+        assert pool.wait(timeout=0.05) is False
+    else:
+        with pytest.raises(TimeoutError):
+            task.result(timeout=0.05)
+    assert not pool._waiting_reader
+    flag.touch()
+    assert task.result(timeout=BOUND) == str(flag)
+    assert pool.wait(timeout=BOUND)
+
+
+def test_two_threads_waiting_for_results_both_get_theirs(
+    pool: pygame_async.Pool, tmp_path: Path
+) -> None:
+    """Only one of them reads the pipes; the other waits on the pool's condition."""
+    pool.define("run_until_file_exists", run_until_file_exists)
+    flags = [tmp_path / "first", tmp_path / "second"]
+    tasks = [pool.call(None, "run_until_file_exists", str(flag)) for flag in flags]
+    results: dict[int, object] = {}
+    threads = [
+        threading.Thread(target=lambda i=i: results.update({i: tasks[i].result(timeout=BOUND)}))
+        for i in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: pool._waiting_reader)
+    for flag in reversed(flags):
+        flag.touch()
+    for thread in threads:
+        thread.join(BOUND)
+    assert results == {0: str(flags[0]), 1: str(flags[1])}
