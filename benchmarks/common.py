@@ -25,6 +25,7 @@ class Config:
     budget_seconds: float
     budget_reps: int
     cpu_calls: int
+    cpu_repeats: int  # batches of cpu_calls timed; the fastest counts
     cpu_n: int
     cpu_serial_seconds: float  # all cpu_calls run one after another in the main process
     cpu_expected: int  # cpu_work(cpu_n)
