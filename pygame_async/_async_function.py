@@ -49,6 +49,4 @@ class AsyncFunction:
 
     def __call__(self, callback: object, /, *args: Any, **kwargs: Any) -> Task:
         """Queue a call of the function; see ``Pool.call``."""
-        if self._timeout is _DEFINITION_TIMEOUT:
-            return self._pool.call(callback, self._name, *args, **kwargs)
         return self._pool._call(callback, self._name, args, kwargs, self._timeout)

@@ -11,7 +11,9 @@ tells an event-driven game to call ``update()`` through :func:`set_wakeup`.
 
 from __future__ import annotations
 
+import functools
 import logging
+import types
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -32,6 +34,18 @@ often; returns True if a wake-up is waiting for the game.
 _wakeup: Wakeup | None = None
 
 _PAIR_KEYS = frozenset({"success", "error"})
+
+# Callbacks of these types are plain functions whatever else is registered:
+# telling them apart costs one set lookup instead of the isinstance() checks
+# below (Mapping's is slow), on every call().
+_PLAIN_FUNCTIONS = frozenset(
+    {
+        types.FunctionType,
+        types.MethodType,
+        types.BuiltinFunctionType,  # also bound methods of builtins: list.append
+        functools.partial,
+    }
+)
 
 
 class Delivery(Protocol):
@@ -68,6 +82,8 @@ def resolve(callback: object, function_name: str) -> Delivery:
     """Return the Delivery for a ``callback`` argument, or raise TypeError naming the problem."""
     if callback is None:
         return _FIRE_AND_FORGET
+    if type(callback) in _PLAIN_FUNCTIONS:
+        return _SuccessOnly(callback)  # type: ignore[arg-type]
     for form in _extra_forms:
         delivery = form(callback, function_name)
         if delivery is not None:

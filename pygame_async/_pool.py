@@ -290,9 +290,13 @@ class Pool:
                 timeout = definition.timeout
             task = Task(self, next(self._task_ids), definition, delivery, arguments, timeout)
             definition.calls_in_flight += 1
+            # Calls already waiting mean no worker is idle (every change that
+            # frees one dispatches): only the first call of a burst may start now.
+            dispatch = not self._queue
             self._queue.append(task)
             self._pending += 1
-            self._dispatch(prefetch=False)
+            if dispatch:
+                self._dispatch(prefetch=False)
         return task
 
     def update(self, budget: float | None = None) -> int:
