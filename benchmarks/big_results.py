@@ -7,7 +7,9 @@ for the others) followed by ``time.sleep(TICK)``.  A frame that ends later
 than an idle one did means the main thread was kept from running, by work in
 ``update()``, by a pool thread holding the GIL, or by rebuilding the result
 here; that lateness is the "block".  Nothing else is on the main thread, so
-the numbers are the pool's alone.
+the numbers are the pool's alone, plus the machine's own jitter: the "floor"
+column is the same loop's lateness while a worker of that pool keeps its CPU
+busy for as long as a call took and returns nothing big.
 
 Pools that cannot pickle a Surface get what their users would write: the
 worker returns ``(size, pygame.image.tobytes(surface, "RGBA"))`` and the main
@@ -95,7 +97,20 @@ def measure(
         "MB/s": reps * size / MIB / sum(a.seconds for a in arrivals),
         "longest block ms": max(a.longest_block for a in arrivals) * 1e3,
         "blocked ms/call": percentile([a.total_block for a in arrivals], 0.5) * 1e3,
+        "floor ms/call": noise_floor(runner, reps, percentile([a.seconds for a in arrivals], 0.5)),
     }
+
+
+def noise_floor(runner: Runner, reps: int, seconds: float) -> float:
+    """The loop's lateness per call while a worker computes for ``seconds`` (median, ms)."""
+    submit = runner.bind("spin", tasks.spin)
+    frame = idle_frame()
+    totals = []
+    for _ in range(reps):
+        arrival = receive(runner, submit(seconds), _same, frame, time.perf_counter())
+        expect(arrival.value == 0, f"noise floor: spin returned {arrival.value!r}")
+        totals.append(arrival.total_block)
+    return percentile(totals, 0.5) * 1e3
 
 
 def big_bytes(runner: Runner, config: Config) -> Metrics:

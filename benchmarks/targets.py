@@ -57,7 +57,8 @@ SECTIONS = (
         "big results: {big_result_bytes:,} bytes per call, received in a ~1 ms game loop",
         PPE,
         "block: how late the main loop's ~1 ms frames ran while the result arrived "
-        "(longest over {big_result_reps} calls; per call, summed over frames late by > 0.5 ms)",
+        "(longest over {big_result_reps} calls; per call, summed over frames late by > 0.5 ms); "
+        "floor: the same, while a worker only computes as long (the machine's jitter)",
     ),
     Section(
         "surface",

@@ -42,6 +42,14 @@ def cpu_work(n: int) -> int:
     return total
 
 
+def spin(seconds: float) -> int:
+    """Keep a worker's CPU busy for ``seconds``, then return a tiny result."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+    return 0
+
+
 def make_bytes(size: int, fill: int) -> bytes:
     """A ``size``-byte result, every byte ``fill``, so the receiver can check it."""
     return bytes([fill]) * size
