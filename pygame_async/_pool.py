@@ -764,7 +764,7 @@ class Pool:
         """
         try:
             # A far deadline is met by waking up again: poll() takes no more than ~24 days.
-            ready = connection.wait(
+            ready = _protocol.wait(
                 [*channels, self._news_reader],
                 None if timeout is None else min(timeout, _LONGEST_POLL),
             )
@@ -873,7 +873,7 @@ class Pool:
                 timeout = _POLLED_WINDOW if timeout is None else min(timeout, _POLLED_WINDOW)
             if holding:
                 timeout = 0  # update() left a big result to read: at once
-            ready = connection.wait([*listening, self._wakeup_reader], timeout)
+            ready = _protocol.wait([*listening, self._wakeup_reader], timeout)
             for worker in holding:
                 with worker.reading:
                     self._receive(worker)
@@ -884,7 +884,7 @@ class Pool:
                             self._wakeup_reader.recv_bytes()
                         self._wakeup_sent = False
                 else:
-                    worker = listening[channel]  # type: ignore[index]
+                    worker = listening[channel]
                     with worker.reading:
                         self._receive(worker)
             with self._lock:

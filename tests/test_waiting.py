@@ -8,6 +8,7 @@ test says so, so a missed wake-up shows as a hang (bounded), not as a delay.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
@@ -18,7 +19,7 @@ import pytest
 from helpers import BOUND, wait_until
 
 import pygame_async
-from pygame_async import WorkerCrashedError
+from pygame_async import WorkerCrashedError, _protocol
 
 
 def run_until_file_exists(path: str) -> str:
@@ -142,3 +143,16 @@ def test_two_threads_waiting_for_results_both_get_theirs(
     for thread in threads:
         thread.join(BOUND)
     assert results == {0: str(flags[0]), 1: str(flags[1])}
+
+
+def test_waiting_on_pipes_returns_the_ready_ones_and_never_ends_early() -> None:
+    quiet_reader, quiet_writer = multiprocessing.Pipe(duplex=False)
+    busy_reader, busy_writer = multiprocessing.Pipe(duplex=False)
+    busy_writer.send_bytes(b"reply")
+    assert _protocol.wait([quiet_reader, busy_reader], None) == [busy_reader]
+    assert _protocol.wait([quiet_reader], 0) == []
+    started = time.monotonic()
+    assert _protocol.wait([quiet_reader], 0.0301) == []
+    assert time.monotonic() - started >= 0.03
+    for end in (quiet_reader, quiet_writer, busy_reader, busy_writer):
+        end.close()
