@@ -16,7 +16,13 @@ How one call travels::
 * The I/O thread waits on every worker's pipe without holding the GIL.  When
   replies arrive it files their tasks under ``_completed`` and feeds the
   workers again, so they stay busy between frames.  ``update()`` also reads
-  the pipes itself, for games that seldom let the I/O thread have the GIL.
+  the pipes itself, for games that seldom let the I/O thread have the GIL,
+  but leaves a big result's raw buffers to the I/O thread, which reads them
+  without the GIL.  A thread blocked in ``wait()`` or ``Task.result()``
+  reads the busy workers' pipes itself too (``_arm_waiting_reader``): one
+  thread wakes per reply instead of two; the news pipe wakes it for
+  everything else.  While either reads, the I/O thread leaves those pipes
+  alone rather than fight it for the GIL.
 * ``update()`` runs callbacks, only ever on the thread that calls it.
 * A call whose callback is a pygame event type is delivered by posting its
   event, which the I/O thread does as soon as the reply arrives (an event
