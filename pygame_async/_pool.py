@@ -322,12 +322,12 @@ class Pool:
             # the GIL, which a game that never sleeps would make it wait for.
             self._polled_at = time.monotonic()
             for worker in list(self._workers):
-                # If the I/O thread holds the pipe, it is most likely waiting for
-                # the GIL this thread holds: waiting a moment lets it finish at
-                # once, while a big result it is reading does not stall the frame.
                 # A big result is left to the I/O thread, to read without the GIL.
                 if not worker.in_flight or worker.held is not None:
                     continue
+                # If the I/O thread holds the pipe, it is most likely waiting for
+                # the GIL this thread holds: waiting a moment lets it finish at
+                # once, while a big result it is reading does not stall the frame.
                 patience = 0 if worker.reading_bulk else _PIPE_PATIENCE
                 if worker.reading.acquire(timeout=patience):
                     try:
@@ -852,17 +852,22 @@ class Pool:
             with self._lock:
                 if self._state is _PoolState.CLOSED:
                     return
-                # While the game's thread polls (update() called very recently),
-                # it reads the busy workers' replies itself: listening to them
-                # too would only make this thread fight it for the GIL (measured:
-                # 120 us more on a round trip).  Look again when that lapses.
+                # While the game's thread polls (update() called very recently)
+                # or a thread blocked in wait()/result() reads, that thread reads
+                # the busy workers' replies itself: listening to them too would
+                # only make this thread fight it for the GIL (measured: 120 us
+                # more on a round trip).  Look again every _POLLED_WINDOW.
                 polled = time.monotonic() - self._polled_at < _POLLED_WINDOW or self._waiting_reader
                 listening = {
                     w.channel: w
                     for w in self._workers
                     if w.state is not WorkerState.DEAD and not (polled and w.in_flight)
                 }
-                holding = [w for w in self._workers if w.held is not None]
+                holding = [
+                    w
+                    for w in self._workers
+                    if w.held is not None and w.state is not WorkerState.DEAD
+                ]
                 lost, self._lost = self._lost, []
                 deadlines = [w.deadline for w in self._workers if w.deadline is not None]
             for worker in lost:
@@ -1028,6 +1033,7 @@ class Pool:
         """Join a dead worker's process, fail the call it was running, replace it."""
         exitcode = worker.join()  # without the lock: the game keeps calling meanwhile
         worker.release_pipe()
+        worker.held = None  # a result whose raw buffers never came: its call failed with it
         with self._lock:
             self._workers.remove(worker)
             task = worker.in_flight.popleft() if worker.in_flight else None

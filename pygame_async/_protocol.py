@@ -32,8 +32,9 @@ Envelopes are plain pickles of plain tuples: only the blobs inside hold user
 objects, and those are opened by code that handles their errors.
 
 Large raw buffers of a result (a Surface's pixels) travel out of band: the
-reply lists their sizes and the bytes follow it on the pipe, written and read
-without framing or copies (:func:`send_raw`, :func:`receive_raw`).  The game
+reply lists their sizes (and which are writable) and the bytes follow it on
+the pipe, written and read without framing or copies (:func:`send_raw`,
+:func:`receive_raw`).  The game
 reads them on the pool's I/O thread, with the GIL released, straight into
 fresh memory that the rebuilt value then uses as its own (a Surface adopts
 writable memory; a big ``bytes`` arrives as ``bytes``), so a 64 MiB result
@@ -83,6 +84,7 @@ class RemoteFailure(NamedTuple):
 
 # Windows pipes are not file descriptors: there raw buffers go as messages.
 _RAW_FD = sys.platform != "win32"
+_HUGE_PAGES: int | None = getattr(mmap, "MADV_HUGEPAGE", None)  # Linux only
 
 
 class Readable:
@@ -171,9 +173,6 @@ def receive_raw(channel: Connection, size: int, writable: bool) -> mmap.mmap | b
                     raise EOFError("the worker's pipe closed in the middle of a result")
                 received += count
         return target
-
-
-_HUGE_PAGES: int | None = getattr(mmap, "MADV_HUGEPAGE", None)
 
 
 def _receive_bytes(pipe: socket.socket, size: int) -> bytes:
