@@ -96,7 +96,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -272,10 +272,11 @@ def _rebuild_surface(
     Returns:
         A new, unlocked surface with the same format, pixels and attributes.
     """
-    if _can_adopt(size, depth, masks, pitch, pixels):
+    layout = _adoptable_layout(size, depth, masks, pitch, pixels)
+    if layout is not None:
         # Fresh memory nobody else holds (the transport's, or the unpickler's
         # bytearray): the Surface uses it as is, with no copy at all.
-        surface = pygame.image.frombuffer(cast(bytearray, pixels), size, "BGRA")
+        surface = pygame.image.frombuffer(cast(bytearray, pixels), size, layout)
         surface.set_alpha(None)  # blending off, as on a fresh Surface: set again below
     else:
         # Flags stay 0 on purpose: SRCALPHA in get_flags() only says blending is
@@ -298,19 +299,28 @@ def _rebuild_surface(
     return surface
 
 
-_ARGB8888 = (0xFF0000, 0xFF00, 0xFF, 0xFF000000)  # pygame's SRCALPHA format: "BGRA" bytes
+# 32-bit formats image.frombuffer can build over memory it is given, by their
+# masks, on a little-endian machine: the frombuffer layout that matches.
+_Layout: TypeAlias = Literal["BGRA", "RGBA"]
+_ADOPTABLE_LAYOUTS: dict[tuple[int, ...], _Layout] = {
+    (0xFF0000, 0xFF00, 0xFF, 0xFF000000): "BGRA",  # pygame's own SRCALPHA format
+    (0xFF, 0xFF00, 0xFF0000, 0xFF000000): "RGBA",  # what image.load gives a PNG with alpha
+}
 
 
-def _can_adopt(size: _Size, depth: int, masks: _RGBA, pitch: int, pixels: _Pixels) -> bool:
-    """Tell whether ``pixels`` can become the rebuilt surface's own memory."""
-    return (
+def _adoptable_layout(
+    size: _Size, depth: int, masks: _RGBA, pitch: int, pixels: _Pixels
+) -> _Layout | None:
+    """Return the ``image.frombuffer`` layout that lets ``pixels`` become the surface itself."""
+    if (
         isinstance(pixels, mmap.mmap | bytearray)
         and sys.byteorder == "little"
         and depth == 32
-        and tuple(masks) == _ARGB8888
         and pitch == size[0] * 4
         and len(pixels) == pitch * size[1] > 0
-    )
+    ):
+        return _ADOPTABLE_LAYOUTS.get(tuple(masks))
+    return None
 
 
 def _import_pixels(surface: pygame.Surface, pitch: int, pixels: _Pixels) -> None:

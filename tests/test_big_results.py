@@ -109,3 +109,31 @@ def test_replies_after_a_big_result_keep_their_order() -> None:
             add(order.append, i)
         spin_until(pool, lambda: len(order) == 21)
         assert order == [BIG, *range(1, 21)]
+
+
+def load_image(path: str) -> pygame.Surface:
+    return pygame.image.load(path)
+
+
+@pytest.mark.parametrize("masks", ["pygame's own (BGRA)", "a loaded PNG's (RGBA)"])
+def test_big_32_bit_surfaces_are_adopted_not_copied(
+    pool: pygame_async.Pool, tmp_path: Any, masks: str
+) -> None:
+    """The received pixels become the Surface's own memory, in either channel order."""
+    original = make_surface(1024, 9)
+    if "PNG" in masks:
+        path = str(tmp_path / "big.png")
+        pygame.image.save(original, path)
+        original = pygame.image.load(path)
+        assert original.get_masks() == (0xFF, 0xFF00, 0xFF0000, 0xFF000000)
+        pool.define("load_image", load_image)
+        received = pool.call(None, "load_image", path).result(timeout=BOUND)
+    else:
+        pool.define("make_surface", make_surface)
+        received = pool.call(None, "make_surface", 1024, 9).result(timeout=BOUND)
+    assert received.get_flags() & pygame.PREALLOC  # built over the received memory
+    assert received.get_masks() == original.get_masks()
+    assert received.get_size() == original.get_size()
+    assert pygame.image.tobytes(received, "RGBA") == pygame.image.tobytes(original, "RGBA")
+    received.fill((1, 2, 3, 4))  # its own, writable memory
+    assert received.get_at((5, 5)) == (1, 2, 3, 4)
