@@ -19,7 +19,7 @@ How one call travels::
   the pipes itself, for games that seldom let the I/O thread have the GIL,
   but leaves a big result's raw buffers to the I/O thread, which reads them
   without the GIL.  A thread blocked in ``wait()`` or ``Task.result()``
-  reads the busy workers' pipes itself too (``_arm_waiting_reader``): one
+  reads the busy workers' pipes itself too (``_arm_or_wait``): one
   thread wakes per reply instead of two; the news pipe wakes it for
   everything else.  While either reads, the I/O thread leaves those pipes
   alone rather than fight it for the GIL.
@@ -165,7 +165,7 @@ class Pool:
         self._wakeup_reader, self._wakeup_writer = connection.Pipe(duplex=False)
         self._wakeup_sent = False
         # A thread blocked in wait() or Task.result() reads the busy workers'
-        # pipes itself (see _arm_waiting_reader); this pipe wakes it for
+        # pipes itself (see _arm_or_wait); this pipe wakes it for
         # every other change.
         self._waiting_reader = False
         self._news_reader, self._news_writer = connection.Pipe(duplex=False)
@@ -322,18 +322,8 @@ class Pool:
             # the GIL, which a game that never sleeps would make it wait for.
             self._polled_at = time.monotonic()
             for worker in list(self._workers):
-                # A big result is left to the I/O thread, to read without the GIL.
-                if not worker.in_flight or worker.held is not None:
-                    continue
-                # If the I/O thread holds the pipe, it is most likely waiting for
-                # the GIL this thread holds: waiting a moment lets it finish at
-                # once, while a big result it is reading does not stall the frame.
-                patience = 0 if worker.reading_bulk else _PIPE_PATIENCE
-                if worker.reading.acquire(timeout=patience):
-                    try:
-                        self._receive(worker, bulk=False)
-                    finally:
-                        worker.reading.release()
+                if worker.in_flight:
+                    self._read_replies_here(worker)
             with self._lock:
                 if self._queue:
                     self._dispatch()  # the frame's calls leave in one message per worker
@@ -384,10 +374,8 @@ class Pool:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
-                channels = self._arm_waiting_reader()
+                channels = self._arm_or_wait(remaining)
                 if channels is None:
-                    self._stop_polling()
-                    self._changed.wait(_bounded(remaining))
                     continue
             self._wait_for_news(channels, remaining)  # the next update() reads the replies
 
@@ -727,34 +715,43 @@ class Pool:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
-                channels = self._arm_waiting_reader()
+                channels = self._arm_or_wait(remaining)
                 if channels is None:
-                    self._stop_polling()
-                    self._changed.wait(_bounded(remaining))
                     continue
             for worker in self._wait_for_news(channels, remaining):
-                if worker.reading.acquire(timeout=_PIPE_PATIENCE):
-                    try:
-                        self._receive(worker, bulk=False)
-                    finally:
-                        worker.reading.release()
+                self._read_replies_here(worker)
 
-    def _arm_waiting_reader(self) -> dict[connection.Connection, Worker] | None:
-        """Make this thread the one that reads busy workers' pipes while it blocks; hold _lock.
+    def _read_replies_here(self, worker: Worker) -> None:
+        """Read a busy worker's replies on this thread, except a big result's raw buffers."""
+        if worker.held is not None:
+            return  # its raw buffers are the I/O thread's to read, without the GIL
+        # If the I/O thread holds the pipe, it is most likely waiting for the
+        # GIL this thread holds: waiting a moment lets it finish at once, while
+        # a big result it is reading does not stall this thread.
+        patience = 0 if worker.reading_bulk else _PIPE_PATIENCE
+        if worker.reading.acquire(timeout=patience):
+            try:
+                self._receive(worker, bulk=False)
+            finally:
+                worker.reading.release()
 
-        A reply then wakes one thread, the one waiting for it, instead of the
-        I/O thread and then the waiter (measured: half the round trip).
-        Returns the pipes to watch, or None if the caller must wait on the
-        condition instead (another thread already reads, or no worker is busy).
+    def _arm_or_wait(self, remaining: float | None) -> dict[connection.Connection, Worker] | None:
+        """Before blocking (hold _lock): become the thread that reads the busy pipes, or wait.
+
+        Returns the pipes this thread is now to watch with :meth:`_wait_for_news`:
+        a reply then wakes one thread, the one waiting for it, instead of the
+        I/O thread and then the waiter (measured: half the round trip).  If
+        another thread already reads, or no worker is busy, waits on the
+        pool's condition for up to ``remaining`` seconds instead and returns None.
         """
-        if self._waiting_reader:
-            return None
         channels = {
             worker.channel: worker
             for worker in self._workers
             if worker.in_flight and worker.held is None and worker.state is not WorkerState.DEAD
         }
-        if not channels:
+        if self._waiting_reader or not channels:
+            self._stop_polling()
+            self._changed.wait(_bounded(remaining))
             return None
         self._waiting_reader = True
         return channels
@@ -765,7 +762,7 @@ class Pool:
         """Block until a watched pipe has a reply, the pool changes, or ``timeout`` passes.
 
         Returns the workers whose pipes are ready.  Called without _lock,
-        after :meth:`_arm_waiting_reader`: a change made after that writes to
+        after :meth:`_arm_or_wait`: a change made after that writes to
         the news pipe, so none is missed.
         """
         try:
