@@ -38,7 +38,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
 
 import pygame_async
-from pygame_async import _serialization
+from pygame_async._core import serialization as _serialization
 
 
 def make_files(root: str) -> None:

@@ -17,8 +17,8 @@ The module-level functions act on the default pool made by :func:`load`;
 listed in ``__all__``; modules starting with ``_`` are private.
 """
 
-from pygame_async._async_function import AsyncFunction
-from pygame_async._default import (
+from pygame_async._core.caller import AsyncFunction
+from pygame_async._core.default import (
     add_worker,
     call,
     define,
@@ -32,8 +32,8 @@ from pygame_async._default import (
     update,
     wait,
 )
-from pygame_async._ensure import Ensure
-from pygame_async._errors import (
+from pygame_async._core.ensure import Ensure
+from pygame_async._core.errors import (
     AsyncError,
     DefinitionLoadError,
     RemoteError,
@@ -43,10 +43,10 @@ from pygame_async._errors import (
     WorkerCrashedError,
     WorkerStartError,
 )
-from pygame_async._events import UPDATE_EVENT
-from pygame_async._pool import Pool
-from pygame_async._task import Task
-from pygame_async._worker import report_progress
+from pygame_async._core.pool import Pool
+from pygame_async._core.task import Task
+from pygame_async._lanes.process.child import report_progress
+from pygame_async._pygame.events import UPDATE_EVENT
 
 __all__ = [
     "UPDATE_EVENT",

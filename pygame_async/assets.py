@@ -55,10 +55,12 @@ from typing import Any, ClassVar, Final, TypeAlias
 
 import pygame
 
-from pygame_async import _default, _serialization, _validate
-from pygame_async._errors import AsyncError
-from pygame_async._pool import Pool
-from pygame_async._task import Task
+from pygame_async._core import default as _default
+from pygame_async._core import serialization as _serialization
+from pygame_async._core import validate as _validate
+from pygame_async._core.errors import AsyncError
+from pygame_async._core.pool import Pool
+from pygame_async._core.task import Task
 
 __all__ = ["AssetError", "Batch", "Data", "Font", "Image", "Sound", "load"]
 

@@ -189,7 +189,7 @@ def default_pool() -> Iterator[pygame_async.Pool]:
         pygame_async.define("identity", identity)
         yield pool
     finally:
-        if pygame_async._default._pool is pool:
+        if pygame_async._core.default._pool is pool:
             pygame_async.shutdown()
 
 

@@ -11,7 +11,8 @@ import pytest
 from helpers import BOUND, wait_until
 
 import pygame_async
-from pygame_async import _protocol, _serialization
+from pygame_async._core import serialization as _serialization
+from pygame_async._lanes.process import wire as _protocol
 
 BIG = 4 * _serialization.OUT_OF_BAND_BYTES  # well above the out-of-band threshold
 

@@ -110,6 +110,6 @@ def test_a_game_that_exits_without_shutdown_leaves_no_worker(tmp_path: Path) -> 
 
 
 def test_the_worker_context_never_forks() -> None:
-    from pygame_async._process import worker_context
+    from pygame_async._lanes.process.spawning import worker_context
 
     assert worker_context().get_start_method() == "spawn"

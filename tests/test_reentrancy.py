@@ -164,7 +164,7 @@ def test_module_shutdown_from_a_callback_inside_wait() -> None:
         with pytest.raises(RuntimeError, match=r"load\(\) first"):
             pygame_async.update()
     finally:
-        if pygame_async._default._pool is not None:
+        if pygame_async._core.default._pool is not None:
             pygame_async.shutdown()
 
 

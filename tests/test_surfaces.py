@@ -25,8 +25,8 @@ import cloudpickle
 import pygame
 import pytest
 
-from pygame_async import _surfaces
-from pygame_async._surfaces import pygame_reducers
+from pygame_async._pygame import surfaces as _surfaces
+from pygame_async._pygame.surfaces import pygame_reducers
 
 # --------------------------------------------------------------------------------------
 # Picklers, set up the way the core sets up its own.
@@ -197,7 +197,7 @@ def test_reconstructors_are_importable_by_name() -> None:
     surface_reduce = pygame_reducers()[pygame.Surface](pygame.Surface((1, 1)))
     mask_reduce = pygame_reducers()[pygame.mask.Mask](pygame.mask.Mask((1, 1)))
     for rebuild in (surface_reduce[0], mask_reduce[0]):
-        assert rebuild.__module__ == "pygame_async._surfaces"
+        assert rebuild.__module__ == "pygame_async._pygame.surfaces"
         assert getattr(_surfaces, rebuild.__qualname__) is rebuild
 
 
@@ -472,7 +472,7 @@ CHILD = """
 import hashlib, io, pickle, sys
 
 import pygame
-from pygame_async._surfaces import pygame_reducers
+from pygame_async._pygame.surfaces import pygame_reducers
 
 {helpers}
 

@@ -19,7 +19,8 @@ import pytest
 from helpers import BOUND, wait_until
 
 import pygame_async
-from pygame_async import WorkerCrashedError, _protocol
+from pygame_async import WorkerCrashedError
+from pygame_async._lanes.process import wire as _protocol
 
 
 def run_until_file_exists(path: str) -> str:

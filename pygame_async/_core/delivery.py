@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
-    from pygame_async._task import Task
+    from pygame_async._core.task import Task
 
 logger = logging.getLogger("pygame_async")
 

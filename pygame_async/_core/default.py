@@ -6,11 +6,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pygame_async import _validate
-from pygame_async._async_function import AsyncFunction
-from pygame_async._ensure import Ensure
-from pygame_async._pool import Pool
-from pygame_async._task import Task
+from pygame_async._core import validate as _validate
+from pygame_async._core.caller import AsyncFunction
+from pygame_async._core.ensure import Ensure
+from pygame_async._core.pool import Pool
+from pygame_async._core.task import Task
 
 _pool: Pool | None = None
 _loading = threading.Lock()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pygame_async import _validate
+from pygame_async._core import validate as _validate
 
 if TYPE_CHECKING:
-    from pygame_async._pool import Pool
-    from pygame_async._task import Task
+    from pygame_async._core.pool import Pool
+    from pygame_async._core.task import Task
 
 _DEFINITION_TIMEOUT: Any = object()  # "use the timeout given to define()"
 

@@ -28,11 +28,13 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from pygame_async import _protocol, _serialization, _worker
-from pygame_async._process import worker_context
+from pygame_async._core import serialization as _serialization
+from pygame_async._lanes.process import child as _worker
+from pygame_async._lanes.process import wire as _protocol
+from pygame_async._lanes.process.spawning import worker_context
 
 if TYPE_CHECKING:
-    from pygame_async._task import Task
+    from pygame_async._core.task import Task
 
 logger = logging.getLogger("pygame_async")
 

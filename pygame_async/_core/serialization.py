@@ -43,7 +43,7 @@ def _add_pygame_reducers_once_pygame_is_loaded() -> None:
     global _pygame_reducers_added
     if _pygame_reducers_added or "pygame" not in sys.modules:
         return
-    from pygame_async._surfaces import pygame_reducers
+    from pygame_async._pygame.surfaces import pygame_reducers
 
     _extra_reducers.update(pygame_reducers())
     _pygame_reducers_added = True

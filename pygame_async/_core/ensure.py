@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pygame_async import _validate
+from pygame_async._core import validate as _validate
 
 
 class _Resizable(Protocol):

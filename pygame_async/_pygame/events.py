@@ -26,10 +26,10 @@ import weakref
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pygame_async import _callbacks
+from pygame_async._core import delivery as _callbacks
 
 if TYPE_CHECKING:
-    from pygame_async._task import Task
+    from pygame_async._core.task import Task
 
 UPDATE_EVENT = 65534
 """The pygame event type of the wake-up: handle it by calling ``update()``.

@@ -55,8 +55,8 @@ from multiprocessing import connection
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
 
-from pygame_async import _serialization
-from pygame_async._errors import (
+from pygame_async._core import serialization as _serialization
+from pygame_async._core.errors import (
     DefinitionLoadError,
     RemoteError,
     RemoteTraceback,

@@ -62,19 +62,23 @@ from multiprocessing import connection
 from types import TracebackType
 from typing import Any
 
-from pygame_async import _async_function, _callbacks, _protocol, _serialization, _validate
-from pygame_async._async_function import AsyncFunction
-from pygame_async._definitions import Definition, Definitions
-from pygame_async._ensure import Ensure
-from pygame_async._errors import (
+from pygame_async._core import caller as _async_function
+from pygame_async._core import delivery as _callbacks
+from pygame_async._core import serialization as _serialization
+from pygame_async._core import validate as _validate
+from pygame_async._core.caller import AsyncFunction
+from pygame_async._core.definitions import Definition, Definitions
+from pygame_async._core.ensure import Ensure
+from pygame_async._core.errors import (
     AsyncError,
     RemoteTraceback,
     TaskTimeoutError,
     WorkerCrashedError,
     WorkerStartError,
 )
-from pygame_async._task import Task, TaskState
-from pygame_async._workers import Worker, WorkerState, describe_exit
+from pygame_async._core.task import Task, TaskState
+from pygame_async._lanes.process import wire as _protocol
+from pygame_async._lanes.process.handle import Worker, WorkerState, describe_exit
 
 logger = logging.getLogger("pygame_async")
 

@@ -30,8 +30,9 @@ from multiprocessing import connection
 from multiprocessing.connection import Connection
 from typing import Any
 
-from pygame_async import _protocol, _serialization
-from pygame_async._protocol import RemoteFailure
+from pygame_async._core import serialization as _serialization
+from pygame_async._lanes.process import wire as _protocol
+from pygame_async._lanes.process.wire import RemoteFailure
 
 _channel: Connection | None = None
 _setup: bytes | None = None  # the pickled (initializer, initargs) the pool was given

@@ -8,12 +8,14 @@ from collections.abc import Callable
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pygame_async import _protocol, _serialization, _validate
-from pygame_async._errors import ResultNotSentError
+from pygame_async._core import serialization as _serialization
+from pygame_async._core import validate as _validate
+from pygame_async._core.errors import ResultNotSentError
+from pygame_async._lanes.process import wire as _protocol
 
 if TYPE_CHECKING:
-    from pygame_async._callbacks import Delivery
-    from pygame_async._definitions import Definition
+    from pygame_async._core.definitions import Definition
+    from pygame_async._core.delivery import Delivery
 
 
 class TaskState(enum.Enum):

@@ -1,0 +1,1 @@
+"""Lanes: where calls run.  Each lane imports the core, never the reverse."""

@@ -1,0 +1,1 @@
+"""The process lane: worker processes, each with its own pipe and registry of definitions."""
