@@ -14,9 +14,18 @@ The Python successor of LÖVE's Async library::
 
 The module-level functions act on the default pool made by :func:`load`;
 :class:`Pool` offers the same API as an object.  Everything public is
-listed in ``__all__``; modules starting with ``_`` are private.
+listed in ``__all__``; everything else is private.
+
+Layout: ``_core/`` is the pygame-free core (definitions, tasks, delivery,
+the call ledger, the pool, errors); ``_lanes/`` holds the lanes that run
+calls (``process/``: worker processes; ``thread.py``); ``_pygame/`` is the
+pygame adapter (completions as events, Surfaces across processes), plugged
+into the core's seams here; ``assets.py`` is the public asset loader.
+Arrows run one way: front -> adapter, lanes -> core.
 """
 
+from pygame_async import _lanes, _pygame
+from pygame_async._core import lane as _lane
 from pygame_async._core.caller import AsyncFunction
 from pygame_async._core.default import (
     add_worker,
@@ -35,32 +44,41 @@ from pygame_async._core.default import (
 from pygame_async._core.ensure import Ensure
 from pygame_async._core.errors import (
     AsyncError,
+    CallAbortedError,
     DefinitionLoadError,
+    PoolBrokenError,
     RemoteError,
     RemoteTraceback,
     ResultNotSentError,
     TaskTimeoutError,
     WorkerCrashedError,
+    WorkerProtocolError,
     WorkerStartError,
 )
 from pygame_async._core.pool import Pool
+from pygame_async._core.progress import report_progress
 from pygame_async._core.task import Task
-from pygame_async._lanes.process.child import report_progress
-from pygame_async._pygame.events import UPDATE_EVENT
+from pygame_async._pygame import UPDATE_EVENT
+
+_lane.register(_lanes.make_lane)
+_pygame.install()
 
 __all__ = [
     "UPDATE_EVENT",
     "AsyncError",
     "AsyncFunction",
+    "CallAbortedError",
     "DefinitionLoadError",
     "Ensure",
     "Pool",
+    "PoolBrokenError",
     "RemoteError",
     "RemoteTraceback",
     "ResultNotSentError",
     "Task",
     "TaskTimeoutError",
     "WorkerCrashedError",
+    "WorkerProtocolError",
     "WorkerStartError",
     "add_worker",
     "call",
@@ -80,17 +98,20 @@ __all__ = [
 for _public in (
     AsyncError,
     AsyncFunction,
+    CallAbortedError,
     DefinitionLoadError,
     Ensure,
     Pool,
+    PoolBrokenError,
     RemoteError,
     RemoteTraceback,
     ResultNotSentError,
     Task,
     TaskTimeoutError,
     WorkerCrashedError,
+    WorkerProtocolError,
     WorkerStartError,
     report_progress,
 ):
-    _public.__module__ = __name__  # users see pygame_async.Pool, not pygame_async._pool.Pool
+    _public.__module__ = __name__  # users see pygame_async.Pool, not pygame_async._core.pool.Pool
 del _public

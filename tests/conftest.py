@@ -12,6 +12,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+import whitebox
 from helpers import pid_alive, worker_pids
 
 import pygame_async
@@ -21,7 +22,7 @@ import pygame_async
 def no_process_left_behind() -> Iterator[None]:
     """Every test must end with no worker process of ours alive."""
     yield
-    if pygame_async._core.default._pool is not None:
+    if whitebox.default_pool() is not None:
         pygame_async.shutdown(cancel_pending=True)
         raise AssertionError("the test left the default pool loaded")
     assert multiprocessing.active_children() == []
@@ -42,6 +43,6 @@ def loaded() -> Iterator[pygame_async.Pool]:
     pool = pygame_async.load(2)
     pids = worker_pids(pool)
     yield pool
-    if pygame_async._core.default._pool is pool:
+    if whitebox.default_pool() is pool:
         pygame_async.shutdown()
     assert not any(pid_alive(pid) for pid in pids)

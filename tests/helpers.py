@@ -24,10 +24,12 @@ def pid_alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone, or going as we read
         return False
 
 
 def worker_pids(pool: pygame_async.Pool) -> list[int]:
     """The pids of a pool's worker processes (white-box, for leak checks)."""
-    return [worker.pid for worker in pool._workers if worker.pid is not None]
+    import whitebox
+
+    return whitebox.worker_pids(pool)

@@ -23,6 +23,7 @@ from typing import Any
 
 import pygame  # with pygame imported, an int callback is a pygame event type
 import pytest
+import whitebox
 from helpers import BOUND, wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -189,7 +190,7 @@ def default_pool() -> Iterator[pygame_async.Pool]:
         pygame_async.define("identity", identity)
         yield pool
     finally:
-        if pygame_async._core.default._pool is pool:
+        if whitebox.default_pool() is pool:
             pygame_async.shutdown()
 
 
@@ -422,9 +423,8 @@ def _open_gate_once_blocked(pool: pygame_async.Pool, gate: str, stop: threading.
 
     A blocked thread either reads the busy pipes itself or waits on the condition.
     """
-    changed = pool._changed
     while not stop.wait(0.001):
-        if pool._waiting_reader or getattr(changed, "_waiters", None):
+        if whitebox.waiting_threads(pool):
             break
     open(gate, "w").close()
 
@@ -586,15 +586,15 @@ def test_a_huge_call_timeout_is_refused_or_just_never_expires(how: str, seconds:
             assert "timeout" in str(exc)
             return
         task = identity_f(None, 7)
-        wait_until(lambda: task.done() or not pool._io_thread.is_alive())
-        assert pool._io_thread.is_alive(), "the pool's I/O thread died"
+        wait_until(lambda: task.done() or not whitebox.io_thread_alive(pool))
+        assert whitebox.io_thread_alive(pool), "the pool's I/O thread died"
         assert task.result(timeout=BOUND) == 7
         assert pool.wait(timeout=BOUND)
     finally:
-        if pool._io_thread.is_alive():
+        if whitebox.io_thread_alive(pool):
             pool.shutdown(cancel_pending=True)
         else:  # shutdown() would wait forever for the dead I/O thread: kill the workers
-            pool._kill_at_exit(timeout=0)
+            whitebox.kill_at_exit(pool, timeout=0)
             wait_until(lambda: multiprocessing.active_children() == [])
 
 

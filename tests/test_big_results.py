@@ -12,7 +12,7 @@ from helpers import BOUND, wait_until
 
 import pygame_async
 from pygame_async._core import serialization as _serialization
-from pygame_async._lanes.process import wire as _protocol
+from pygame_async._lanes.process import channel
 
 BIG = 4 * _serialization.OUT_OF_BAND_BYTES  # well above the out-of-band threshold
 
@@ -46,13 +46,13 @@ def add_one(x: int) -> int:
 def raw_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The name of the thread that read each raw buffer in this process."""
     readers: list[str] = []
-    receive_raw = _protocol.receive_raw
+    receive_raw = channel._receive_raw
 
     def recording(*args: Any) -> Any:
         readers.append(threading.current_thread().name)
         return receive_raw(*args)
 
-    monkeypatch.setattr(_protocol, "receive_raw", recording)
+    monkeypatch.setattr(channel, "_receive_raw", recording)
     yield readers
 
 
@@ -88,7 +88,7 @@ def test_update_leaves_big_results_to_the_io_thread(
         pool.call(received.append, "make_bytes", BIG, seed)
         pool.call(received.append, "make_surface", 1024, seed)
     spin_until(pool, lambda: len(received) == 8)
-    assert raw_reads and set(raw_reads) == {"pygame_async-io"}
+    assert raw_reads and set(raw_reads) == {"pygame_async-bulk"}
     assert sorted(value for value in received if type(value) is bytes) == sorted(
         pattern(BIG, seed) for seed in range(4)
     )

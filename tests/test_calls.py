@@ -155,7 +155,7 @@ def test_cancel_a_queued_call(tmp_path) -> None:
         pool.define("identity", identity)
         ran: list[object] = []
         running = pool.call(ran.append, "block_until", str(tmp_path / "gate"))
-        wait_until(lambda: running.state.value == "running")
+        wait_until(lambda: running.state.value == "assigned")
         queued = pool.call(ran.append, "identity", "never")
         assert queued.cancel() is True
         assert queued.cancel() is True, "cancelling twice is fine"

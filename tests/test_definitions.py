@@ -6,6 +6,7 @@ import sys
 import threading
 
 import pytest
+import whitebox
 
 import pygame_async
 
@@ -126,9 +127,9 @@ def test_superseded_definitions_are_retired() -> None:
             pool.define("f", lambda version=version: version)
             assert pool.call(None, "f").result(timeout=10) == version
         pool.update()
-        (worker,) = pool._workers
-        current = pool._definitions.lookup("f")
-        assert worker.known_definitions == {current.id}
+        (pid,) = whitebox.worker_pids(pool)
+        current = whitebox.current_definition(pool, "f")
+        assert whitebox.known_definitions(pool, pid) == {current.id}
 
 
 def test_undefining_an_unknown_name_is_not_an_error(pool: pygame_async.Pool) -> None:

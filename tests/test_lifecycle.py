@@ -28,7 +28,7 @@ def test_shutdown_can_cancel_queued_calls(tmp_path) -> None:
     pool.define("block_until", block_until)
     pool.define("identity", identity)
     running = pool.call(None, "block_until", str(tmp_path / "gate"))
-    wait_until(lambda: running.state.value == "running")
+    wait_until(lambda: running.state.value == "assigned")
     queued = [pool.call(None, "identity", i) for i in range(5)]
     pool.shutdown(wait=False, cancel_pending=True)
     assert all(task.cancelled() for task in queued)
@@ -60,7 +60,7 @@ def test_the_context_manager_cancels_pending_calls_on_error(tmp_path) -> None:
         pool.define("block_until", block_until)
         pool.define("identity", identity)
         running = pool.call(None, "block_until", str(tmp_path / "gate"))
-        wait_until(lambda: running.state.value == "running")
+        wait_until(lambda: running.state.value == "assigned")
         queued = pool.call(None, "identity", 1)
         (tmp_path / "gate").touch()
         raise KeyError("game crashed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -20,7 +21,7 @@ def run_script(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         cwd=tmp_path,
         env={
-            "PYTHONPATH": str(REPO),
+            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
             "SDL_VIDEODRIVER": "dummy",
             "SDL_AUDIODRIVER": "dummy",
             "PATH": "/usr/bin:/bin",
@@ -96,11 +97,12 @@ def test_a_game_that_exits_without_shutdown_leaves_no_worker(tmp_path: Path) -> 
         """
         import os
         import pygame_async
+        import whitebox
 
         pool = pygame_async.load(2)
         pygame_async.define("getpid", os.getpid)
         pids = {pygame_async.call(None, "getpid").result(timeout=20) for _ in range(4)}
-        print(*[worker.pid for worker in pool._workers], flush=True)
+        print(*whitebox.worker_pids(pool), flush=True)
         """,
     )
     assert result.returncode == 0, result.stderr

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import whitebox
 from helpers import BOUND, pid_alive, wait_until, worker_pids
 from test_calls import block_until, identity
 
@@ -82,7 +83,7 @@ def bounded(action: Callable[[], T], timeout: float = BOUND) -> T:
 
 
 def running(task: pygame_async.Task) -> bool:
-    return bool(task.state.value == "running")
+    return bool(task.state.value == "assigned")
 
 
 def waiting_threads(pool: pygame_async.Pool) -> int:
@@ -91,7 +92,7 @@ def waiting_threads(pool: pygame_async.Pool) -> int:
     One of them may be reading the busy workers' pipes; the others wait on the
     pool's condition.
     """
-    return len(getattr(pool._changed, "_waiters", ())) + pool._waiting_reader
+    return whitebox.waiting_threads(pool)
 
 
 # -- shutdown() from a callback -------------------------------------------------------
@@ -164,7 +165,7 @@ def test_module_shutdown_from_a_callback_inside_wait() -> None:
         with pytest.raises(RuntimeError, match=r"load\(\) first"):
             pygame_async.update()
     finally:
-        if pygame_async._core.default._pool is not None:
+        if whitebox.default_pool() is not None:
             pygame_async.shutdown()
 
 
@@ -259,10 +260,10 @@ def test_load_after_shutdown_starts_a_fresh_default_pool() -> None:
         lambda: pygame_async.wait(0),
         lambda: pygame_async.call(None, "identity", 1),
         lambda: pygame_async.define("identity", identity),
-        pygame_async.shutdown,
     ):
         with pytest.raises(RuntimeError, match=r"load\(\) first"):
             step()
+    pygame_async.shutdown()  # a second shutdown() does nothing (issue 13)
     second = pygame_async.load(1)
     try:
         assert second is not first

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import whitebox
 from helpers import BOUND, pid_alive, wait_until
 from test_calls import block_until, identity
 
@@ -79,11 +80,11 @@ def crashy() -> pygame_async.Pool:
 
 
 def pids_of(pool: pygame_async.Pool) -> set[int | None]:
-    return {worker.pid for worker in pool._workers if worker.accepts_calls}
+    return whitebox.accepting_pids(pool)
 
 
 def ready_workers(pool: pygame_async.Pool) -> int:
-    return sum(worker.idle for worker in pool._workers)
+    return whitebox.idle_count(pool)
 
 
 # -- worker death ------------------------------------------------------------------------
@@ -103,11 +104,11 @@ def test_a_dead_worker_fails_only_its_call_and_is_replaced(
 ) -> None:
     gate = tmp_path / "gate"
     neighbour = crashy.call(None, "block_until", str(gate))  # running on the other worker
-    wait_until(lambda: neighbour.state.value == "running")
+    wait_until(lambda: neighbour.state.value == "assigned")
     victim = crashy.call(None, name, *args)
     queued = [crashy.call(None, "identity", i) for i in range(20)]
-    wait_until(lambda: victim.state.value == "running")
-    victim_pid = next(w.pid for w in crashy._workers if w.task is victim)
+    wait_until(lambda: victim.state.value == "assigned")
+    victim_pid = whitebox.pid_running(crashy, victim)
     assert victim_pid is not None
     started = time.monotonic()
     if how == "killed by SIGKILL":
@@ -149,8 +150,8 @@ def test_a_call_past_its_timeout_is_killed_and_fails_alone(crashy: pygame_async.
     errors: list[BaseException] = []
     hung = slow({"error": errors.append}, 60)
     others = [crashy.call(None, "identity", i) for i in range(10)]
-    wait_until(lambda: hung.state.value == "running")
-    pid = next(w.pid for w in crashy._workers if w.task is hung)
+    wait_until(lambda: hung.state.value == "assigned")
+    pid = whitebox.pid_running(crashy, hung)
     started = time.monotonic()
 
     error = hung.exception(timeout=BOUND)
@@ -199,8 +200,8 @@ def test_cancel_kill_stops_a_running_call_and_skips_its_callbacks(
     running = crashy.call(
         {"success": called.append, "error": called.append}, "block_until", str(tmp_path / "x")
     )
-    wait_until(lambda: running.state.value == "running")
-    pid = next(w.pid for w in crashy._workers if w.task is running)
+    wait_until(lambda: running.state.value == "assigned")
+    pid = whitebox.pid_running(crashy, running)
     assert not running.cancel(), "without kill a running call goes on"
     assert running.cancel(kill=True) and running.cancelled()
     assert crashy.get_pending_count() == 0 and crashy.get_worker_count() == 2
@@ -216,6 +217,7 @@ def test_cancel_kill_stops_a_running_call_and_skips_its_callbacks(
 GAME_THAT_DIES = """
 import os, sys, threading
 import pygame_async
+import whitebox
 
 def spin():
     while True:
@@ -236,9 +238,9 @@ pool.define("gil", hold_the_gil)
 pool.define("getpid", os.getpid)
 tasks = [pool.call(None, "spin"), pool.call(None, "gil")]
 third = pool.call(None, "getpid").result(timeout=20)
-while not all(task.state.value == "running" for task in tasks):
+while not all(task.state.value == "assigned" for task in tasks):
     pass
-print(*[worker.pid for worker in pool._workers], flush=True)
+print(*whitebox.worker_pids(pool), flush=True)
 sys.stdin.read()  # wait to be killed
 """
 
@@ -251,7 +253,7 @@ def test_workers_exit_by_themselves_when_the_game_is_killed(tmp_path: Path) -> N
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])},
     )
     try:
         line = game.stdout.readline() if game.stdout else ""
@@ -275,6 +277,7 @@ def test_a_game_that_exits_mid_call_stops_its_workers_at_once(tmp_path: Path) ->
             """
             import time
             import pygame_async
+            import whitebox
 
             def spin():
                 while True:
@@ -283,9 +286,9 @@ def test_a_game_that_exits_mid_call_stops_its_workers_at_once(tmp_path: Path) ->
             pool = pygame_async.Pool(2)
             pool.define("spin", spin)
             tasks = [pool.call(None, "spin") for _ in range(3)]
-            while sum(task.state.value == "running" for task in tasks) < 2:
+            while sum(task.state.value == "assigned" for task in tasks) < 2:
                 pass
-            print(*[worker.pid for worker in pool._workers], time.time(), flush=True)
+            print(*whitebox.worker_pids(pool), time.time(), flush=True)
             """
         )
     )
@@ -294,7 +297,7 @@ def test_a_game_that_exits_mid_call_stops_its_workers_at_once(tmp_path: Path) ->
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])},
     )
     ended = time.time()
     assert result.returncode == 0, result.stderr
@@ -379,7 +382,7 @@ def test_workers_that_die_loading_a_definition_are_not_restarted_forever(
     poison = KillsWhoeverUnpicklesIt()
     with pygame_async.Pool(1) as pool:
         pool.define("poisoned", lambda: poison)
-        wait_until(lambda: pool.get_worker_count() == 0 and not pool._workers)
+        wait_until(lambda: pool.get_worker_count() == 0 and not whitebox.workers(pool))
         call = pool.call(None, "poisoned")
         assert isinstance(call.exception(timeout=BOUND), WorkerStartError)
         pool.update()
@@ -404,16 +407,16 @@ def test_short_calls_queued_on_a_worker_can_still_be_cancelled(tmp_path: Path) -
         pool.call(None, "record_or_block", "", str(tmp_path / "warm")).result(BOUND)
         # The pool has now timed the function; pin its estimate so that this
         # test does not depend on how loaded the machine is.
-        pool._definitions.lookup("record_or_block").estimate = 1e-5
+        whitebox.current_definition(pool, "record_or_block").estimate = 1e-5
         gate = tmp_path / "gate"
         blocker = pool.call(None, "record_or_block", str(gate), str(tmp_path / "blocker"))
         try:
-            wait_until(lambda: blocker.state.value == "running")
+            wait_until(lambda: blocker.state.value == "assigned")
             behind = [
                 pool.call(None, "record_or_block", "", str(tmp_path / f"b{i}")) for i in range(6)
             ]
             pool.update()  # the game's frame: short calls join the busy worker's queue
-            assert all(task.state.value == "running" for task in behind), "queued on the worker"
+            assert all(task.state.value == "assigned" for task in behind), "queued on the worker"
             assert behind[2].cancel() and behind[4].cancel(kill=True)
         finally:
             gate.touch()

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 
+import whitebox
 from helpers import BOUND, wait_until
 from test_calls import identity
 
@@ -86,8 +87,8 @@ def test_twenty_thousand_mixed_calls_each_get_exactly_one_outcome() -> None:
         assert len(cancelled) > 100, "the test should cancel calls that are still queued"
         assert sum(task.cancelled() for task in tasks) == len(cancelled)
         # Healthy at the end: the full count of ready workers, and it still works.
-        wait_until(lambda: sum(worker.idle for worker in pool._workers) == 4)
-        assert pool.get_worker_count() == 4 and len(pool._workers) == 4
+        wait_until(lambda: whitebox.idle_count(pool) == 4)
+        assert pool.get_worker_count() == 4 and len(whitebox.workers(pool)) == 4
         assert pool.call(None, "result", 5).result(timeout=BOUND) == 5
         pool.update()
 
@@ -113,6 +114,4 @@ def test_memory_stays_flat_over_a_hundred_thousand_calls() -> None:
         growth = len(gc.get_objects()) - objects_before
 
         assert growth < 1_000, f"{growth} more live objects after 100,000 calls"
-        assert not (pool._queue or pool._completed or pool._to_post or pool._progressed)
-        assert pool._pending == 0
-        assert all(worker.task is None for worker in pool._workers)
+        assert whitebox.is_at_rest(pool)

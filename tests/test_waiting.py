@@ -8,7 +8,6 @@ test says so, so a missed wake-up shows as a hang (bounded), not as a delay.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 import time
@@ -16,11 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import whitebox
 from helpers import BOUND, wait_until
 
 import pygame_async
 from pygame_async import WorkerCrashedError
-from pygame_async._lanes.process import wire as _protocol
 
 
 def run_until_file_exists(path: str) -> str:
@@ -64,7 +63,7 @@ class Blocked:
             target=lambda: self.outcome.append(WAYS_TO_BLOCK[way](pool, self.task))
         )
         self.thread.start()
-        wait_until(lambda: pool._waiting_reader)  # it reads the busy pipe itself now
+        wait_until(lambda: whitebox.waiting_reader(pool))  # it reads the busy pipe itself now
 
     def release(self) -> list[object]:
         self.flag.touch()
@@ -118,7 +117,7 @@ def test_a_waiter_gives_up_at_its_timeout(
     else:
         with pytest.raises(TimeoutError):
             task.result(timeout=0.05)
-    assert not pool._waiting_reader
+    assert not whitebox.waiting_reader(pool)
     flag.touch()
     assert task.result(timeout=BOUND) == str(flag)
     assert pool.wait(timeout=BOUND)
@@ -138,7 +137,7 @@ def test_two_threads_waiting_for_results_both_get_theirs(
     ]
     for thread in threads:
         thread.start()
-    wait_until(lambda: pool._waiting_reader)
+    wait_until(lambda: whitebox.waiting_reader(pool))
     for flag in reversed(flags):
         flag.touch()
     for thread in threads:
@@ -146,14 +145,14 @@ def test_two_threads_waiting_for_results_both_get_theirs(
     assert results == {0: str(flags[0]), 1: str(flags[1])}
 
 
-def test_waiting_on_pipes_returns_the_ready_ones_and_never_ends_early() -> None:
-    quiet_reader, quiet_writer = multiprocessing.Pipe(duplex=False)
-    busy_reader, busy_writer = multiprocessing.Pipe(duplex=False)
-    busy_writer.send_bytes(b"reply")
-    assert _protocol.wait([quiet_reader, busy_reader], None) == [busy_reader]
-    assert _protocol.wait([quiet_reader], 0) == []
+def test_a_waiting_reader_never_gives_up_before_its_timeout(
+    pool: pygame_async.Pool, tmp_path: Path
+) -> None:
+    flag = tmp_path / "release"
+    pool.define("run_until_file_exists", run_until_file_exists)
+    task = pool.call(None, "run_until_file_exists", str(flag))
     started = time.monotonic()
-    assert _protocol.wait([quiet_reader], 0.0301) == []
+    assert pool.wait(timeout=0.0301) is False  # poll() counts milliseconds: rounded up
     assert time.monotonic() - started >= 0.03
-    for end in (quiet_reader, quiet_writer, busy_reader, busy_writer):
-        end.close()
+    flag.touch()
+    assert task.result(timeout=BOUND) == str(flag)

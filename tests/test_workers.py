@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import whitebox
 from helpers import pid_alive, wait_until
 from test_calls import block_until, identity
 
@@ -20,12 +21,12 @@ def test_add_worker_counts_at_once_and_the_worker_takes_calls() -> None:
         pool.add_worker()
         assert pool.get_worker_count() == 2, "counted while still starting"
         pool.define("getpid", getpid)
-        wait_until(lambda: [worker.idle for worker in pool._workers] == [True, True])
-        assert len({pid for pid in (worker.pid for worker in pool._workers)}) == 2
+        wait_until(lambda: whitebox.idle_count(pool) == 2)
+        assert len(set(whitebox.worker_pids(pool))) == 2
 
 
 def test_stop_workers_counts_at_once_and_the_processes_exit(pool: pygame_async.Pool) -> None:
-    pids = [worker.pid for worker in pool._workers]
+    pids = whitebox.worker_pids(pool)
     pool.stop_workers(1)
     assert pool.get_worker_count() == 1
     wait_until(lambda: sum(pid_alive(pid) for pid in pids) == 1)
@@ -38,16 +39,16 @@ def test_stop_workers_stops_idle_workers_first_and_lets_busy_ones_finish(tmp_pat
     with pygame_async.Pool(2) as pool:
         pool.define("block_until", block_until)
         busy = pool.call(None, "block_until", str(tmp_path / "gate"))
-        wait_until(lambda: busy.state.value == "running")
-        (busy_worker,) = [worker for worker in pool._workers if worker.task is busy]
+        wait_until(lambda: busy.state.value == "assigned")
+        busy_pid = whitebox.pid_running(pool, busy)
         pool.stop_workers(1)
         assert pool.get_worker_count() == 1
-        assert busy_worker.accepts_calls, "the idle worker was the one stopped"
+        assert busy_pid in whitebox.accepting_pids(pool), "the idle worker was the one stopped"
         pool.stop_workers(1)
         assert pool.get_worker_count() == 0
         (tmp_path / "gate").touch()
         assert busy.result(timeout=10) == str(tmp_path / "gate"), "its current call completes"
-        wait_until(lambda: not pid_alive(busy_worker.pid))
+        wait_until(lambda: not pid_alive(busy_pid))
 
 
 def test_ensure_chains_and_stops_the_whole_surplus() -> None:

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from pygame_async._core import validate as _validate
+from pygame_async._core import validate
 
 if TYPE_CHECKING:
-    from pygame_async._core.pool import Pool
     from pygame_async._core.task import Task
 
-_DEFINITION_TIMEOUT: Any = object()  # "use the timeout given to define()"
+
+class _UseDefinitionTimeout:
+    """The default of a call's timeout: the one given to ``define()``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<the timeout given to define()>"
+
+
+USE_DEFINITION_TIMEOUT: Final[Any] = _UseDefinitionTimeout()
+
+
+class _Caller(Protocol):
+    def _call(
+        self,
+        callback: object,
+        name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        timeout: Any,
+    ) -> Task: ...
 
 
 class AsyncFunction:
@@ -23,7 +43,7 @@ class AsyncFunction:
 
     __slots__ = ("_name", "_pool", "_timeout")
 
-    def __init__(self, pool: Pool, name: str, timeout: Any = _DEFINITION_TIMEOUT) -> None:
+    def __init__(self, pool: _Caller, name: str, timeout: Any = USE_DEFINITION_TIMEOUT) -> None:
         self._pool = pool
         self._name = name
         self._timeout = timeout
@@ -42,7 +62,7 @@ class AsyncFunction:
         ``timeout`` (seconds, or None for no limit) replaces the one given to
         ``define()``: ``find_path.options(timeout=0.5)(on_path, start, goal)``.
         """
-        checked = _validate.seconds(f"{self._name}.options(timeout)", "timeout", timeout)
+        checked = validate.seconds(f"{self._name}.options(timeout)", "timeout", timeout)
         if checked == 0:
             raise ValueError(f"{self._name}.options(timeout): timeout must be more than 0 seconds")
         return AsyncFunction(self._pool, self._name, checked)

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pygame_async._core import validate as _validate
+from pygame_async._core import validate
 from pygame_async._core.caller import AsyncFunction
 from pygame_async._core.ensure import Ensure
 from pygame_async._core.pool import Pool
@@ -34,7 +34,7 @@ def load(workers: int = 1, **options: Any) -> Pool:
     ``Pool()``.
     """
     global _pool
-    _validate.count("load(workers)", "workers", workers)
+    validate.count("load(workers)", "workers", workers)
     with _loading:
         if _pool is not None:
             raise RuntimeError(
@@ -46,12 +46,15 @@ def load(workers: int = 1, **options: Any) -> Pool:
 
 
 def shutdown(wait: bool = True, cancel_pending: bool = False) -> None:
-    """Shut the default pool down (see ``Pool.shutdown``); ``load()`` may then be called again."""
+    """Shut the default pool down (see ``Pool.shutdown``); ``load()`` may then be called again.
+
+    Does nothing when no default pool is loaded, so it is safe to call twice.
+    """
     global _pool
     with _loading:
-        pool = _loaded("shutdown()")
-        _pool = None
-    pool.shutdown(wait=wait, cancel_pending=cancel_pending)
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=wait, cancel_pending=cancel_pending)
 
 
 def update(budget: float | None = None) -> int:

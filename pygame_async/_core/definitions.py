@@ -4,8 +4,12 @@ Every ``define()`` makes a new :class:`Definition` with its own id; calls name
 the id, not the name.  So a call made before a redefinition or an
 ``undefine()`` runs the version that was current when it was made, and a
 worker started later can still be given that version.  A version that is no
-longer current is *retired* (its blob dropped, workers told to forget it) once
-no call made on it is still in flight.
+longer current is *retired* (lanes told to forget it) once no call made on
+it is still unfinished.
+
+What a lane needs to run a definition is its ``payload``, made by the lane
+from the function when ``define()`` is called (the process lane pickles it;
+the thread lane keeps the function itself).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(eq=False, slots=True)
@@ -21,9 +26,9 @@ class Definition:
 
     id: int
     name: str
-    blob: bytes
+    payload: Any  # what the lane runs: a pickled function, or the function itself
     timeout: float | None = None  # seconds a call may run on a worker
-    calls_in_flight: int = 0
+    live_calls: int = 0  # calls made on this version not yet finished or cancelled
     current: bool = True
     estimate: float | None = None  # seconds a worker spends on a call: a moving average
 
@@ -37,7 +42,7 @@ class Definition:
     @property
     def retirable(self) -> bool:
         """True once no worker will ever need this version again."""
-        return not self.current and self.calls_in_flight == 0
+        return not self.current and self.live_calls == 0
 
 
 class Definitions:
@@ -51,13 +56,13 @@ class Definitions:
         return iter(self._current.values())
 
     def define(
-        self, name: str, blob: bytes, timeout: float | None = None
+        self, name: str, payload: Any, timeout: float | None = None
     ) -> tuple[Definition, Definition | None]:
-        """Make the pickled function ``blob`` the current definition of ``name``.
+        """Make ``payload`` the current definition of ``name``.
 
         Returns the new definition and the one it replaced, if any.
         """
-        definition = Definition(next(self._ids), name, blob, timeout)
+        definition = Definition(next(self._ids), name, payload, timeout)
         replaced = self._current.get(name)
         if replaced is not None:
             replaced.current = False

@@ -5,8 +5,8 @@ This is the delivery seam.  ``call()`` turns its ``callback`` argument into a
 and ``update()`` later hands each finished task to its delivery on the game's
 thread.  The pygame adapter plugs in here without the core importing pygame:
 it adds a form of its own (pygame event types, delivered by posting an event
-from a pool thread) through :func:`add_callback_form`, and the wake-up that
-tells an event-driven game to call ``update()`` through :func:`set_wakeup`.
+from a pool thread) through :func:`add_callback_form`, and the hook that asks
+an event-driven game to call ``update()`` through :func:`set_update_request`.
 """
 
 from __future__ import annotations
@@ -15,23 +15,20 @@ import functools
 import logging
 import types
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
-
-if TYPE_CHECKING:
-    from pygame_async._core.task import Task
+from typing import Any, ClassVar, Protocol
 
 logger = logging.getLogger("pygame_async")
 
 CallbackForm = Callable[[object, str], "Delivery | None"]
 _extra_forms: list[CallbackForm] = []
 
-Wakeup = Callable[[object], bool]
-"""``wakeup(pool)``: make sure the game will call ``pool.update()``.
+UpdateRequest = Callable[[object], bool]
+"""``request(pool)``: make sure the game will call ``pool.update()``.
 
 Called on a pool thread whenever callbacks wait for ``update()``, however
-often; returns True if a wake-up is waiting for the game.
+often; returns True if a request is waiting for the game.
 """
-_wakeup: Wakeup | None = None
+_update_request: UpdateRequest | None = None
 
 _PAIR_KEYS = frozenset({"success", "error"})
 
@@ -48,13 +45,25 @@ _PLAIN_FUNCTIONS = frozenset(
 )
 
 
+class Delivered(Protocol):
+    """What a delivery needs to know of the call it delivers."""
+
+    @property
+    def id(self) -> int:
+        """The call's id."""
+
+    @property
+    def name(self) -> str:
+        """The name of the function called."""
+
+
 class Delivery(Protocol):
     """How one call's outcome reaches the game."""
 
     posted: ClassVar[bool]
     """True if delivering only posts an event, which any thread may do."""
 
-    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> bool:
+    def deliver(self, task: Delivered, value: Any, exception: BaseException | None) -> bool:
         """Hand over the outcome (``exception`` is None on success); False to retry later."""
 
 
@@ -67,15 +76,15 @@ def add_callback_form(form: CallbackForm) -> None:
     _extra_forms.append(form)
 
 
-def set_wakeup(wakeup: Wakeup) -> None:
+def set_update_request(request: UpdateRequest) -> None:
     """Install the hook pools use to ask the game to call ``update()``."""
-    global _wakeup
-    _wakeup = wakeup
+    global _update_request
+    _update_request = request
 
 
-def wake(pool: object) -> bool:
-    """Ask the game to call ``pool.update()``; True if a wake-up is waiting for it."""
-    return _wakeup is not None and _wakeup(pool)
+def request_update(pool: object) -> bool:
+    """Ask the game to call ``pool.update()``; True if a request is waiting for it."""
+    return _update_request is not None and _update_request(pool)
 
 
 def resolve(callback: object, function_name: str) -> Delivery:
@@ -108,7 +117,7 @@ def resolve(callback: object, function_name: str) -> Delivery:
     )
 
 
-def log_failure(task: Task, exception: BaseException) -> None:
+def log_failure(task: Delivered, exception: BaseException) -> None:
     """Log a failure nobody handles, with its remote traceback: never drop it silently."""
     logger.warning(
         "call %d to %r failed and has no error callback",
@@ -131,7 +140,7 @@ def _pair(success: object, error: object, function_name: str) -> Delivery:
 class _FireAndForget:
     posted: ClassVar[bool] = False
 
-    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> bool:
+    def deliver(self, task: Delivered, value: Any, exception: BaseException | None) -> bool:
         if exception is not None:
             log_failure(task, exception)
         return True
@@ -147,7 +156,7 @@ class _SuccessOnly:
     def __init__(self, success: Callable[[Any], object]) -> None:
         self._success = success
 
-    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> bool:
+    def deliver(self, task: Delivered, value: Any, exception: BaseException | None) -> bool:
         if exception is not None:
             log_failure(task, exception)
         else:
@@ -167,7 +176,7 @@ class _SuccessErrorPair:
         self._success = success
         self._error = error
 
-    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> bool:
+    def deliver(self, task: Delivered, value: Any, exception: BaseException | None) -> bool:
         if exception is None:
             if self._success is not None:
                 self._success(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pygame_async._core import validate as _validate
+from pygame_async._core import validate
 
 
 class _Resizable(Protocol):
@@ -30,19 +30,19 @@ class Ensure:
 
     def exactly(self, n: int) -> Ensure:
         """Start or stop workers until there are exactly ``n``."""
-        _validate.count("ensure.exactly(n)", "n", n)
+        validate.count("ensure.exactly(n)", "n", n)
         return self.at_least(n).at_most(n)
 
     def at_least(self, n: int) -> Ensure:
         """Start workers until there are at least ``n``."""
-        _validate.count("ensure.at_least(n)", "n", n)
+        validate.count("ensure.at_least(n)", "n", n)
         for _ in range(n - self._pool.get_worker_count()):
             self._pool.add_worker()
         return self
 
     def at_most(self, n: int) -> Ensure:
         """Stop workers (idle ones first) until there are at most ``n``."""
-        _validate.count("ensure.at_most(n)", "n", n)
+        validate.count("ensure.at_most(n)", "n", n)
         surplus = self._pool.get_worker_count() - n
         if surplus > 0:
             self._pool.stop_workers(surplus)

@@ -51,6 +51,40 @@ class WorkerCrashedError(AsyncError):
         self.exitcode = exitcode
 
 
+class WorkerProtocolError(WorkerCrashedError):
+    """Delivered to the calls of a worker that sent something the game could not read.
+
+    A worker process must only ever write pygame_async's own messages to its
+    pipe; one that wrote anything else (a corrupt or foreign message, or one
+    cut short) was killed and replaced, as if it had crashed.  The message
+    says what arrived.
+    """
+
+
+class CallAbortedError(AsyncError):
+    """Delivered when a call raised a ``BaseException`` that is not an ``Exception``.
+
+    ``SystemExit`` (``sys.exit()`` in a worker), ``KeyboardInterrupt`` or
+    ``GeneratorExit`` raised by a function would end or interrupt the game if
+    re-raised there, so this error stands in for them.  ``type_name`` names
+    the exception; ``__cause__`` holds the remote traceback.  The worker
+    carries on with its next call.
+    """
+
+    def __init__(self, message: str, type_name: str) -> None:
+        super().__init__(message)
+        self.type_name = type_name
+
+
+class PoolBrokenError(AsyncError):
+    """Raised when the pool's own machinery failed: a bug in pygame_async.
+
+    The pool stops its workers and fails its calls with this error; every
+    later use of it raises it.  Please report it, with the traceback in its
+    ``__cause__``.  A new pool can be made.
+    """
+
+
 class TaskTimeoutError(AsyncError, TimeoutError):
     """Delivered to a call that ran longer than its timeout.
 

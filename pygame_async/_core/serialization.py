@@ -6,10 +6,12 @@ work.  The blob is made and opened by pygame_async's own code, inside its
 own error handling, never by the executor's machinery: a value that cannot
 be pickled fails one call, not the pool.
 
-This module is also the seam where pygame types become picklable: once
-``pygame`` has been imported in a process (the game, or a worker whose
-function imported it), the reducers of :mod:`pygame_async._surfaces` join the
-pickler's dispatch table, in both directions.
+This module is also the seam where other types become picklable: an adapter
+registers a *reducer source* (:func:`add_reducer_source`), asked for its
+reducers whenever something that is not a plain value is pickled, until it
+has them.  The pygame adapter's source answers once ``pygame`` has been
+imported in the process (the game, or a worker whose function imported it),
+so neither this module nor a worker that never needs pygame imports it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import copyreg
 import io
 import pickle
-import sys
 from collections import ChainMap
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,9 +26,11 @@ from typing import Any
 import cloudpickle
 
 Reducer = Callable[[Any], "str | tuple[Any, ...]"]
+ReducerSource = Callable[[], "dict[type, Reducer] | None"]
+"""Returns the reducers to add, or None while it cannot tell yet."""
 
 _extra_reducers: dict[type, Reducer] = {}
-_pygame_reducers_added = False
+_reducer_sources: list[ReducerSource] = []
 
 
 class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
@@ -38,15 +41,18 @@ class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
     )
 
 
-def _add_pygame_reducers_once_pygame_is_loaded() -> None:
-    """Register the Surface and Mask reducers as soon as this process has pygame."""
-    global _pygame_reducers_added
-    if _pygame_reducers_added or "pygame" not in sys.modules:
-        return
-    from pygame_async._pygame.surfaces import pygame_reducers
+def add_reducer_source(source: ReducerSource) -> None:
+    """Let pickling use the reducers ``source()`` returns, as soon as it returns them."""
+    _reducer_sources.append(source)
 
-    _extra_reducers.update(pygame_reducers())
-    _pygame_reducers_added = True
+
+def _add_ready_reducers() -> None:
+    """Ask the sources that have not answered yet for their reducers."""
+    for source in list(_reducer_sources):
+        reducers = source()
+        if reducers is not None:
+            _extra_reducers.update(reducers)
+            _reducer_sources.remove(source)
 
 
 OUT_OF_BAND_BYTES = 1 << 20
@@ -84,7 +90,7 @@ def dumps(obj: object) -> bytes:
     if _is_plain(obj):
         # The common tiny call: the C pickler alone costs a tenth of a cloudpickle one.
         return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    _add_pygame_reducers_once_pygame_is_loaded()
+    _add_ready_reducers()
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     return buffer.getvalue()
@@ -117,7 +123,7 @@ def dumps_out_of_band(obj: object) -> tuple[bytes, list[pickle.PickleBuffer]]:
         return pickle.dumps(_BigBytes(buffer), protocol=5, buffer_callback=_out_of_band), [buffer]
     if _is_plain(obj):
         return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), []
-    _add_pygame_reducers_once_pygame_is_loaded()
+    _add_ready_reducers()
     buffers: list[pickle.PickleBuffer] = []
 
     def out_of_band(buffer: pickle.PickleBuffer) -> bool:

@@ -8,23 +8,32 @@ from collections.abc import Callable
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pygame_async._core import serialization as _serialization
-from pygame_async._core import validate as _validate
-from pygame_async._core.errors import ResultNotSentError
-from pygame_async._lanes.process import wire as _protocol
+from pygame_async._core import validate
+from pygame_async._core.delivery import Delivery
 
 if TYPE_CHECKING:
     from pygame_async._core.definitions import Definition
-    from pygame_async._core.delivery import Delivery
 
 
 class TaskState(enum.Enum):
-    """Where a task is in its life; every transition happens in the pool."""
+    """Where a task is in its life; every transition happens under the pool's lock."""
 
-    QUEUED = "queued"  # in the pool's FIFO, not yet handed to a worker
-    RUNNING = "running"  # handed to a worker
-    FINISHED = "finished"  # the worker's reply arrived
-    CANCELLED = "cancelled"  # cancelled before it ran: it never will
+    QUEUED = "queued"  # in the pool's queue, not yet handed to a lane
+    ASSIGNED = "assigned"  # handed to a lane: running, or waiting there behind another call
+    FINISHED = "finished"  # its outcome is known (delivered or not yet)
+    CANCELLED = "cancelled"  # it never ran and never will; its callback never runs
+
+
+class Outcome(Protocol):
+    """A finished call's outcome as a lane hands it over, opened only when needed.
+
+    A process lane's outcome is a pickle: opening it runs the unpickler, which
+    must never happen under the pool's lock, nor on a thread that does not
+    need the value.
+    """
+
+    def open(self, name: str) -> tuple[Any, BaseException | None]:
+        """Return ``(value, None)`` or ``(None, exception)`` for a call of ``name``."""
 
 
 class _TaskOwner(Protocol):
@@ -50,12 +59,13 @@ class Task:
         "_delivery",
         "_exception",
         "_on_progress",
+        "_outcome",
         "_owner",
-        "_reply",
         "_value",
         "arguments",
         "definition",
         "id",
+        "lane",
         "progress",
         "progress_message",
         "state",
@@ -68,7 +78,7 @@ class Task:
         task_id: int,
         definition: Definition,
         delivery: Delivery,
-        arguments: bytes,
+        arguments: Any,
         timeout: float | None = None,
     ) -> None:
         self._owner = owner
@@ -78,8 +88,9 @@ class Task:
         self.definition = definition
         self._delivery = delivery
         self.arguments = arguments
+        self.lane: Any = None  # the lane that runs it, set when it is queued
         self.state = TaskState.QUEUED
-        self._reply: tuple[Any, ...] | None = None
+        self._outcome: Outcome | None = None
         self._value: Any = _NO_VALUE
         self._exception: BaseException | None = None
         self._on_progress: Callable[[float, str | None], object] | None = None
@@ -125,7 +136,7 @@ class Task:
         ``TimeoutError`` when ``timeout`` seconds pass first.  Runs no
         callbacks: delivery stays the job of ``update()``.
         """
-        exception = self._outcome("Task.result(timeout)", timeout)
+        exception = self._wait_for_outcome("Task.result(timeout)", timeout)
         if exception is not None:
             raise exception
         return self._value
@@ -135,15 +146,15 @@ class Task:
 
         Raises like :meth:`result` when cancelled or out of time.
         """
-        return self._outcome("Task.exception(timeout)", timeout)
+        return self._wait_for_outcome("Task.exception(timeout)", timeout)
 
-    def _outcome(self, caller: str, timeout: float | None) -> BaseException | None:
-        limit = _validate.seconds(caller, "timeout", timeout)
+    def _wait_for_outcome(self, caller: str, timeout: float | None) -> BaseException | None:
+        limit = validate.seconds(caller, "timeout", timeout)
         if not self._owner._wait_until_done(self, limit):
             raise TimeoutError(f"task {self.id} ({self.name!r}) did not finish in {timeout} s")
         if self.state is TaskState.CANCELLED:
             raise CancelledError(f"task {self.id} ({self.name!r}) was cancelled")
-        self._open_reply()
+        self._open_outcome()
         return self._exception
 
     def on_progress(self, callback: Callable[[float, str | None], object]) -> Task:
@@ -161,45 +172,37 @@ class Task:
         self._on_progress = callback
         return self
 
-    # -- used by the pool ---------------------------------------------------
+    # -- used by the pool and its lanes, under the pool's lock --------------------
 
-    def _finish(self, reply: tuple[Any, ...]) -> None:
-        """Record the worker's reply; it is opened lazily, on the thread that needs it."""
-        self._reply = reply
-        self.arguments = b""
+    def _record(self, outcome: Outcome) -> None:
+        """Finish the task with an outcome a lane will let the game open later."""
+        self._outcome = outcome
+        self.arguments = None
         self.state = TaskState.FINISHED
 
-    def _succeed(self, value: Any) -> None:
-        """Finish the task with a value computed in the game process (the thread lane)."""
+    def _record_value(self, value: Any) -> None:
+        """Finish the task with a value computed in the game process."""
         self._value = value
-        self.arguments = b""
+        self.arguments = None
         self.state = TaskState.FINISHED
 
-    def _fail(self, exception: BaseException) -> None:
-        """Finish the task with an error raised in the game process (e.g. a crash)."""
+    def _record_error(self, exception: BaseException) -> None:
+        """Finish the task with an error decided in the game process (a crash, a timeout)."""
         self._exception = exception
-        self.arguments = b""
+        self.arguments = None
         self.state = TaskState.FINISHED
 
-    def _open_reply(self) -> None:
-        with self._owner._opening:  # result() on another thread may open it too
-            reply, self._reply = self._reply, None
-            if reply is not None:
-                self._open(reply)
+    def _record_cancelled(self) -> None:
+        self.arguments = None
+        self.state = TaskState.CANCELLED
 
-    def _open(self, reply: tuple[Any, ...]) -> None:
-        kind, payload = reply[0], reply[2]
-        if kind == _protocol.FAILED:
-            self._exception = _protocol.failure_to_exception(self.name, payload)
-            return
-        try:
-            self._value = _serialization.loads(payload, reply[4])
-        except Exception as exc:
-            error = ResultNotSentError(
-                f"cannot send result of {self.name!r}: the game could not unpickle it: {exc}"
-            )
-            error.__cause__ = exc
-            self._exception = error
+    # -- delivery: never under the pool's lock -------------------------------------
+
+    def _open_outcome(self) -> None:
+        with self._owner._opening:  # result() on another thread may open it too
+            outcome, self._outcome = self._outcome, None
+            if outcome is not None:
+                self._value, self._exception = outcome.open(self.name)
 
     def _deliver(self) -> bool:
         """Hand the outcome to the callback; False if it must be tried again later.
@@ -208,7 +211,7 @@ class Task:
         that posts a pygame event may run on a pool thread, and only that kind
         can fail (the event queue is full, or not there).
         """
-        self._open_reply()
+        self._open_outcome()
         return self._delivery.deliver(self, self._value, self._exception)
 
     @property

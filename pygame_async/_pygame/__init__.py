@@ -1,4 +1,34 @@
 """The pygame adapter: completions as pygame events, Surfaces and Masks across processes.
 
-It plugs into the core's seams; the core never imports it.
+It plugs into the core's seams with :func:`install`; the core never imports
+it.  Nothing here imports pygame until the game has: events use the pygame
+the game imported, and the Surface reducers are added to pickling only once
+``pygame`` is in ``sys.modules`` (in the game, or in a worker whose function
+imported it).
 """
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from pygame_async._core import delivery, serialization
+from pygame_async._pygame.events import UPDATE_EVENT, event_type_form, request_update
+
+__all__ = ["UPDATE_EVENT", "install"]
+
+
+def _surface_reducers() -> dict[type, Any] | None:
+    """Return the Surface and Mask reducers, once this process has imported pygame."""
+    if "pygame" not in sys.modules:
+        return None
+    from pygame_async._pygame.surfaces import pygame_reducers
+
+    return pygame_reducers()
+
+
+def install() -> None:
+    """Plug the adapter into the core's delivery and serialization seams."""
+    delivery.add_callback_form(event_type_form)
+    delivery.set_update_request(request_update)
+    serialization.add_reducer_source(_surface_reducers)

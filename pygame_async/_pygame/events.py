@@ -1,6 +1,6 @@
-"""The pygame adapter for delivery: completions as pygame events, and the wake-up event.
+"""The pygame adapter for delivery: completions as pygame events, and the update request.
 
-Two things plug into the core's delivery seam (:mod:`pygame_async._callbacks`):
+Two things plug into the core's delivery seam (:mod:`pygame_async._core.delivery`):
 
 * A callback may be a pygame event type.  The call is then delivered by
   posting ``pygame.event.Event(type, ok=..., result=..., error=..., task=...,
@@ -13,7 +13,7 @@ Two things plug into the core's delivery seam (:mod:`pygame_async._callbacks`):
 Posting happens on pool threads; only the game's main thread reads the event
 queue.  An event that cannot be posted (the queue is full, its type is
 blocked, pygame is not initialised) is kept and tried again later; see
-``Pool._post_finished``.
+``Ledger.post_finished``.
 
 This module never imports pygame: it uses the pygame the game has imported.
 So the core, and every worker, stay free of pygame unless user code needs it.
@@ -24,15 +24,13 @@ from __future__ import annotations
 import sys
 import weakref
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from pygame_async._core import delivery as _callbacks
-
-if TYPE_CHECKING:
-    from pygame_async._core.task import Task
+from pygame_async._core import delivery
+from pygame_async._core.delivery import Delivered
 
 UPDATE_EVENT = 65534
-"""The pygame event type of the wake-up: handle it by calling ``update()``.
+"""The pygame event type of the update request: handle it by calling ``update()``.
 
 The last type of SDL's user range (pygame-ce refuses 65535).
 ``pygame.event.custom_type()`` hands out types from the bottom of that range
@@ -55,7 +53,7 @@ class _PostEvent:
     def __init__(self, event_type: int) -> None:
         self._event_type = event_type
 
-    def deliver(self, task: Task, value: Any, exception: BaseException | None) -> bool:
+    def deliver(self, task: Delivered, value: Any, exception: BaseException | None) -> bool:
         pygame = _pygame()
         if pygame is None:
             return False
@@ -80,7 +78,7 @@ def _post(pygame: ModuleType, event: Any) -> bool:
         return False
 
 
-def _event_type_form(callback: object, function_name: str) -> _callbacks.Delivery | None:
+def event_type_form(callback: object, function_name: str) -> delivery.Delivery | None:
     """Accept an ``int`` callback as a pygame event type."""
     if isinstance(callback, bool) or not isinstance(callback, int):
         return None
@@ -104,23 +102,24 @@ def _event_type_form(callback: object, function_name: str) -> _callbacks.Deliver
     return _PostEvent(callback)
 
 
-class _WakeToken:
-    """Rides on a pool's wake-up event: alive while the event may still be queued."""
+class _RequestToken:
+    """Rides on a pool's UPDATE_EVENT: alive while the event may still be queued."""
 
     __slots__ = ("__weakref__",)
 
 
-# The token of each pool's latest wake-up.  pygame frees an event's attributes
-# when the game takes the event from the queue and drops it, so a dead token
-# means the wake-up was taken.  Attributes of an event discarded with
-# ``event.clear()`` are never freed, hence the second check in _wake().
-_latest_tokens: weakref.WeakKeyDictionary[object, weakref.ref[_WakeToken]] = (
+# The token of each pool's latest UPDATE_EVENT.  pygame frees an event's
+# attributes when the game takes the event from the queue and drops it, so a
+# dead token means the request was taken.  Attributes of an event discarded
+# with ``event.clear()`` are never freed, hence the second check in
+# request_update().
+_latest_tokens: weakref.WeakKeyDictionary[object, weakref.ref[_RequestToken]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _wake(pool: object) -> bool:
-    """Post a wake-up for ``pool`` unless its last one is still in the queue."""
+def request_update(pool: object) -> bool:
+    """Post an UPDATE_EVENT for ``pool`` unless its last one is still in the queue."""
     pygame = _pygame()
     if pygame is None:
         return False
@@ -135,12 +134,8 @@ def _wake(pool: object) -> bool:
             return True
     except pygame.error:
         return False
-    token = _WakeToken()
+    token = _RequestToken()
     if not _post(pygame, pygame.event.Event(UPDATE_EVENT, pool=pool, token=token)):
         return False
     _latest_tokens[pool] = weakref.ref(token)
     return True
-
-
-_callbacks.add_callback_form(_event_type_form)
-_callbacks.set_wakeup(_wake)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pygame
 import pytest
+import whitebox
 from helpers import pid_alive
 
 import pygame_async
@@ -135,7 +136,7 @@ def test_escape_quits_and_stops_every_worker() -> None:
     played: list[int] = []
     game.run(game.Options(workers=2), script=press_escape, finish=lambda g: played.append(1))
     assert played  # the game ran to its end
-    assert pygame_async._core.default._pool is None  # shut down: conftest checks no worker is left
+    assert whitebox.default_pool() is None  # shut down: conftest checks no worker is left
 
 
 def test_a_worker_killed_mid_game_costs_one_retry() -> None:

@@ -1,1 +1,8 @@
-"""The process lane: worker processes, each with its own pipe and registry of definitions."""
+"""The process lane: worker processes, each with its own socket and registry of definitions.
+
+See :mod:`.lane` for how a call travels and which module does what.
+"""
+
+from pygame_async._lanes.process.lane import ProcessLane
+
+__all__ = ["ProcessLane"]

@@ -1,15 +1,16 @@
-"""What runs inside a worker process.
+"""What runs inside a worker process: :func:`main`, then the serve loop.
 
-A worker is the single process of a one-worker ``ProcessPoolExecutor``.  The
-executor runs :func:`initialize` when the process starts, then the one task it
-is ever given, :func:`serve`, which reads operations from the worker's own
-pipe until it is told to stop (see :mod:`pygame_async._protocol`).
+A worker is a process started by the pool (see :mod:`.spawning`) with one
+end of a stream socket.  It reads batches of operations from it and writes
+one frame per reply (see :mod:`.wire`), each as soon as its call ends and
+before the next one starts, so a crash never loses a finished call.
 
 The worker keeps a registry of definitions: a function crosses the process
 boundary, with everything it closes over, once per worker and version, and
 calls name it by id.  Nothing a user function does (raise, return something
-unpicklable, need a module the worker lacks) can break this loop: only
-killing the process can.
+unpicklable, call ``sys.exit()``, leave threads running, need a module the
+worker lacks) can break this loop: only killing the process can.  When the
+loop ends the process leaves with ``os._exit``, whatever threads it has.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import math
 import multiprocessing
 import os
 import pickle
+import select
 import signal
+import socket
 import sys
 import threading
 import time
@@ -27,20 +30,68 @@ import traceback
 from collections import deque
 from collections.abc import Callable
 from multiprocessing import connection
-from multiprocessing.connection import Connection
 from typing import Any
 
-from pygame_async._core import serialization as _serialization
-from pygame_async._lanes.process import wire as _protocol
-from pygame_async._lanes.process.wire import RemoteFailure
-
-_channel: Connection | None = None
-_setup: bytes | None = None  # the pickled (initializer, initargs) the pool was given
-_memory_limit: int | None = None  # bytes of resident memory above which to retire
+from pygame_async._core import progress, serialization
+from pygame_async._lanes.process import wire
+from pygame_async._lanes.process.wire import FailureKind, RemoteFailure, ToWorker
 
 # Progress reports are sent at most this often; the latest one in between is
 # kept, and sent before the call's reply, so the game always ends up with it.
 _PROGRESS_INTERVAL = 0.01
+
+_channel: socket.socket | None = None  # this worker's end of its socket
+
+
+def main(channel: socket.socket, setup: bytes | None, memory_limit: int | None) -> None:
+    """Run the worker process: prepare, serve until told to stop, leave."""
+    global _channel
+    _channel = channel
+    code = 0
+    try:
+        _prepare()
+        _Server(channel, memory_limit).serve(setup)
+    except BaseException:  # a broken pipe (the game is gone), or worse: nothing to tell
+        code = 1
+    finally:
+        # os._exit, not a return: a thread a call left running must not keep
+        # this process alive (and the interpreter's exit would wait for it).
+        os._exit(code)
+
+
+def _prepare() -> None:
+    """Make this process a well-behaved worker before it runs anything of the game's."""
+    _die_with_parent()
+    # A function that imports pygame must not print its banner in every worker.
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    # Ctrl+C in a terminal signals the whole process group; the game decides
+    # what it means, and its pool stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _die_with_parent() -> None:
+    """Make sure this worker never outlives the game, however the game ends."""
+    if sys.platform.startswith("linux"):
+        # The kernel kills us when the parent *thread* that started us exits,
+        # even while we hold the GIL in a long C call; the pool starts every
+        # worker from its starter thread, which lives as long as the pool.
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    if os.getppid() != parent.pid:
+        os._exit(1)  # the game died before we could watch it
+    # Elsewhere, and as a second line on Linux: a thread that wakes when the
+    # game's end of the sentinel pipe closes, i.e. when the game is gone.
+    threading.Thread(
+        target=_exit_when_closed, args=(parent.sentinel,), name="pygame_async-orphan", daemon=True
+    ).start()
+
+
+def _exit_when_closed(sentinel: int) -> None:
+    connection.wait([sentinel])
+    os._exit(1)
 
 
 class _ProgressReporter:
@@ -48,7 +99,7 @@ class _ProgressReporter:
 
     __slots__ = ("_channel", "_pending", "_sent_at", "_task_id")
 
-    def __init__(self, channel: Connection, task_id: int) -> None:
+    def __init__(self, channel: socket.socket, task_id: int) -> None:
         self._channel = channel
         self._task_id = task_id
         self._sent_at = -math.inf
@@ -69,197 +120,141 @@ class _ProgressReporter:
             self._pending = None
 
     def _send(self, fraction: float, message: str | None) -> None:
-        if _replies is not None:
-            _replies.flush()  # the game must see earlier calls' replies first
-        self._channel.send_bytes(
-            _protocol.encode((_protocol.PROGRESS, self._task_id, fraction, message))
-        )
+        self._channel.sendall(wire.encode_progress(self._task_id, fraction, message))
 
 
-_reporter: _ProgressReporter | None = None
+class _Server:
+    """The serve loop: operations in, one reply out per call, in order."""
 
-# Replies to short calls queued back to back are held for at most this long
-# and sent together: one message, one wake-up of the game, instead of many.
-_REPLY_HOLD = 0.001
-
-
-class _Replies:
-    """Replies not yet sent, held while more calls are queued here."""
-
-    __slots__ = ("_channel", "_held", "_since")
-
-    def __init__(self, channel: Connection) -> None:
+    def __init__(self, channel: socket.socket, memory_limit: int | None) -> None:
         self._channel = channel
-        self._held: list[tuple[Any, ...]] = []
-        self._since = 0.0
+        self._memory_limit = memory_limit
+        self._registry: dict[int, Callable[..., Any] | RemoteFailure] = {}
+        # The pool may hand us several short calls at once; a SKIP for one of
+        # them can arrive while an earlier one runs, so batches that arrived
+        # meanwhile are read between calls and SKIPs applied at once.
+        self._pending: deque[tuple[Any, ...]] = deque()
+        self._header = bytearray(wire.FRAME.size)
+        self._poller = select.poll() if hasattr(select, "poll") else None
+        if self._poller is not None:
+            self._poller.register(channel.fileno(), select.POLLIN)
 
-    def add(self, reply: tuple[Any, ...], more_calls_queued: bool) -> None:
-        if not self._held:
-            self._since = time.monotonic()
-        self._held.append(reply)
-        if not more_calls_queued or time.monotonic() - self._since >= _REPLY_HOLD:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._held:
-            held, self._held = self._held, []
-            self._channel.send_bytes(_protocol.encode(held[0] if len(held) == 1 else held))
-
-
-_replies: _Replies | None = None
-
-
-def report_progress(fraction: float, message: str | None = None) -> None:
-    """Tell the game how far the running call is: ``fraction`` from 0 to 1.
-
-    Call it from a function running on a worker; the game sees the latest
-    value as ``task.progress`` (and ``task.progress_message``) and through
-    ``task.on_progress(callback)``.  Cheap enough to call in an inner loop:
-    reports are sent at most every 10 ms, and the last one always arrives
-    before the call's result.  Outside a worker (the same function run
-    directly in the game) it checks its arguments and does nothing else.
-    """
-    if isinstance(fraction, bool) or not isinstance(fraction, int | float):
-        raise TypeError(
-            f"report_progress(fraction): fraction must be a number from 0 to 1, "
-            f"got {type(fraction).__name__}"
-        )
-    if not 0.0 <= fraction <= 1.0:  # also refuses NaN
-        raise ValueError(f"report_progress(fraction): fraction must be from 0 to 1, got {fraction}")
-    if message is not None and not isinstance(message, str):
-        raise TypeError(
-            f"report_progress(fraction, message): message must be a str or None, "
-            f"got {type(message).__name__}"
-        )
-    reporter = _reporter
-    if reporter is not None:
-        reporter.report(float(fraction), message)
-
-
-def initialize(channel: Connection, setup: bytes | None, memory_limit: int | None) -> None:
-    """Prepare a fresh worker process (the executor's initializer)."""
-    global _channel, _setup, _memory_limit
-    _channel, _setup, _memory_limit = channel, setup, memory_limit
-    _die_with_parent()
-    # A function that imports pygame must not print its banner in every worker.
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    # Ctrl+C in a terminal signals the whole process group; the game decides
-    # what it means, and its pool stops the workers.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _die_with_parent() -> None:
-    """Make sure this worker never outlives the game, however the game ends."""
-    if sys.platform.startswith("linux"):
-        # The kernel kills us when the parent *thread* that started us exits,
-        # even while we hold the GIL in a long C call; the pool starts every
-        # worker from its I/O thread, which lives as long as the pool.
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-    if os.getppid() != parent.pid:
-        os._exit(1)  # the game died before we could watch it
-    # Elsewhere, and as a second line on Linux: a thread that wakes when the
-    # game's end of the sentinel pipe closes, i.e. when the game is gone.
-    threading.Thread(
-        target=_exit_when_closed, args=(parent.sentinel,), name="pygame_async-orphan", daemon=True
-    ).start()
-
-
-def _exit_when_closed(sentinel: int) -> None:
-    connection.wait([sentinel])
-    os._exit(1)
-
-
-def serve() -> None:
-    """Run calls sent over the worker's pipe until told to stop."""
-    channel = _channel
-    if channel is None:
-        raise RuntimeError("pygame_async worker started without its channel")
-    try:
-        _serve(channel)
-    finally:
-        # Whatever ends the loop, the game must see this worker's pipe close:
-        # that is how it learns the worker will not answer any more.
-        channel.close()
-
-
-def _serve(channel: Connection) -> None:
-    registry: dict[int, tuple[str, Callable[..., Any] | RemoteFailure]] = {}
-    if _setup is not None:
-        try:
-            initializer, initargs = _serialization.loads(_setup)
-            initializer(*initargs)
-        except BaseException as exc:
-            channel.send_bytes(
-                _protocol.encode((_protocol.START_FAILED, _failure(_protocol.RAISED, exc)))
-            )
-            return
-    channel.send_bytes(_protocol.encode((_protocol.HELLO, os.getpid())))
-    # The pool may hand us several short calls at once; a SKIP for one of them
-    # can arrive while an earlier one runs, so newer batches are read between
-    # calls and SKIPs applied at once.
-    global _replies
-    _replies = replies = _Replies(channel)
-    pending: deque[tuple[Any, ...]] = deque()
-    readable = _protocol.Readable(channel)
-    while True:
-        try:
-            if not pending or readable():
-                _take(_protocol.decode(channel.recv_bytes()), pending, channel)
+    def serve(self, setup: bytes | None) -> None:
+        if setup is not None:
+            try:
+                initializer, initargs = serialization.loads(setup)
+                initializer(*initargs)
+            except BaseException as exc:
+                self._send(wire.encode_start_failed(_failure(FailureKind.RAISED, exc)))
+                return
+        self._send(wire.encode_hello(os.getpid()))
+        while True:
+            if not self._pending or self._has_input():
+                if not self._read_batch():
+                    return  # the game is gone: nobody is left to serve
                 continue
-        except EOFError:
-            return  # the game is gone: nobody is left to serve
-        operation = pending.popleft()
-        kind = operation[0]
-        if kind == _protocol.CALL:
-            _, task_id, definition_id, arguments = operation
-            reply, buffers = _run(channel, task_id, registry[definition_id], arguments)
-            if _memory_limit is not None:
-                resident = _resident_memory()
-                if resident is not None and resident > _memory_limit:
-                    # Before the reply, so the pool never gives us another call.
-                    replies.flush()
-                    channel.send_bytes(_protocol.encode((_protocol.OVER_MEMORY, resident)))
-            if buffers:
-                replies.flush()
-                channel.send_bytes(_protocol.encode(reply))
-                for buffer in buffers:
-                    _protocol.send_raw(channel, buffer)
-                    buffer.release()  # a Surface stays locked while its buffer is exported
+            operation = self._pending.popleft()
+            kind = operation[0]
+            if kind == ToWorker.CALL:
+                self._call(*operation[1:])
+            elif kind == ToWorker.DEFINE:
+                _, definition_id, _name, blob = operation
+                self._registry[definition_id] = _load_definition(blob)
+            elif kind == ToWorker.FORGET:
+                self._registry.pop(operation[1], None)
+            elif kind == ToWorker.STOP:
+                return
+
+    def _send(self, *parts: bytes | memoryview) -> None:
+        for part in parts:
+            self._channel.sendall(part)
+
+    def _has_input(self) -> bool:
+        """Tell, without blocking, whether the game has sent more (it is asked between calls)."""
+        if self._poller is None:
+            return bool(connection.wait([self._channel], 0))
+        return bool(self._poller.poll(0))
+
+    def _read_batch(self) -> bool:
+        """Read one batch and queue its operations; False once the game has gone."""
+        if not _receive_into(self._channel, memoryview(self._header)):
+            return False
+        _kind, _flags, length = wire.FRAME.unpack(self._header)
+        body = bytearray(length)
+        if not _receive_into(self._channel, memoryview(body)):
+            return False
+        for operation in pickle.loads(body):
+            kind = operation[0]
+            if kind == ToWorker.DEFINE and isinstance(operation[3], int):
+                blob = bytearray(operation[3])  # a big definition follows the batch raw
+                if not _receive_into(self._channel, memoryview(blob)):
+                    return False
+                self._pending.append((*operation[:3], bytes(blob)))
+            elif kind == ToWorker.SKIP:
+                self._skip(operation[1])
             else:
-                replies.add(reply, bool(pending) and pending[0][0] == _protocol.CALL)
-        elif kind == _protocol.DEFINE:
-            _, definition_id, name, blob = operation
-            registry[definition_id] = (name, _load_definition(blob))
-        elif kind == _protocol.FORGET:
-            registry.pop(operation[1], None)
-        elif kind == _protocol.STOP:
+                self._pending.append(operation)
+        return True
+
+    def _skip(self, task_id: int) -> None:
+        for queued in self._pending:
+            if queued[0] == ToWorker.CALL and queued[1] == task_id:
+                self._pending.remove(queued)
+                self._send(wire.encode_skipped(task_id))
+                return
+
+    def _call(self, task_id: int, definition_id: int, arguments: bytes) -> None:
+        started = time.perf_counter()
+        function = self._registry[definition_id]
+        if isinstance(function, RemoteFailure):
+            self._reply(wire.encode_failed(task_id, 0.0, function))
             return
+        reporter = _ProgressReporter(self._channel, task_id)
+        try:
+            with progress.reporting(reporter):
+                args, kwargs = serialization.loads(arguments)
+                value = function(*args, **kwargs)
+        except BaseException as exc:
+            kind = FailureKind.RAISED if isinstance(exc, Exception) else FailureKind.EXITED
+            reporter.flush()
+            self._reply(wire.encode_failed(task_id, _since(started), _failure(kind, exc)))
+            return
+        reporter.flush()
+        try:
+            blob, buffers = serialization.dumps_out_of_band(value)
+        except BaseException as exc:
+            failure = _failure(FailureKind.NOT_SENT, exc)
+            self._reply(wire.encode_failed(task_id, _since(started), failure))
+            return
+        layout = []
+        for buffer in buffers:
+            with buffer.raw() as view:
+                layout.append((view.nbytes, not view.readonly))
+        self._reply(wire.encode_result(task_id, _since(started), layout, blob), buffers)
+
+    def _reply(self, reply: bytes, buffers: list[pickle.PickleBuffer] | None = None) -> None:
+        """Send a call's reply, and the raw buffers it announces, before anything else runs."""
+        if self._memory_limit is not None:
+            resident = _resident_memory()
+            if resident is not None and resident > self._memory_limit:
+                # Before the reply, so the pool never gives us another call.
+                self._send(wire.encode_over_memory(resident))
+        self._send(reply)
+        for buffer in buffers or ():
+            with buffer.raw() as view:
+                self._channel.sendall(view)
+            buffer.release()  # a Surface stays locked while its buffer is exported
 
 
-def _take(
-    operations: list[tuple[Any, ...]], pending: deque[tuple[Any, ...]], channel: Connection
-) -> None:
-    """Queue a batch of operations, reading big definitions that follow it, applying SKIPs."""
-    for operation in operations:
-        if operation[0] == _protocol.DEFINE and isinstance(operation[3], int):
-            blob = _protocol.receive_raw(channel, operation[3], writable=False)
-            pending.append((*operation[:3], blob))
-            continue
-        if operation[0] != _protocol.SKIP:
-            pending.append(operation)
-            continue
-        task_id = operation[1]
-        for queued in pending:
-            if queued[0] == _protocol.CALL and queued[1] == task_id:
-                pending.remove(queued)
-                if _replies is not None:
-                    _replies.flush()
-                channel.send_bytes(_protocol.encode((_protocol.SKIPPED, task_id)))
-                break
+def _receive_into(channel: socket.socket, view: memoryview) -> bool:
+    """Fill ``view`` from the socket; False if the game closed it first."""
+    received = 0
+    while received < len(view):
+        count = channel.recv_into(view[received:], len(view) - received, socket.MSG_WAITALL)
+        if count == 0:
+            return False
+        received += count
+    return True
 
 
 def _resident_memory() -> int | None:
@@ -279,59 +274,25 @@ def _resident_memory() -> int | None:
 
 def _load_definition(blob: bytes) -> Callable[..., Any] | RemoteFailure:
     try:
-        function: Callable[..., Any] = _serialization.loads(blob)
+        function: Callable[..., Any] = serialization.loads(blob)
     except BaseException as exc:
-        return _failure(_protocol.NOT_LOADED, exc)
+        return _failure(FailureKind.NOT_LOADED, exc)
     return function
-
-
-def _run(
-    channel: Connection,
-    task_id: int,
-    definition: tuple[str, Callable[..., Any] | RemoteFailure],
-    arguments: bytes,
-) -> tuple[tuple[Any, ...], list[pickle.PickleBuffer]]:
-    """Run one call; return the reply and the raw buffers to send after it."""
-    global _reporter
-    started = time.perf_counter()
-    _name, function = definition
-    if isinstance(function, RemoteFailure):
-        return (_protocol.FAILED, task_id, function, 0.0), []
-    _reporter = reporter = _ProgressReporter(channel, task_id)
-    try:
-        args, kwargs = _serialization.loads(arguments)
-        value = function(*args, **kwargs)
-    except BaseException as exc:
-        failure = _failure(_protocol.RAISED, exc)
-        return (_protocol.FAILED, task_id, failure, _since(started)), []
-    finally:
-        _reporter = None
-        reporter.flush()
-    try:
-        blob, buffers = _serialization.dumps_out_of_band(value)
-    except BaseException as exc:
-        failure = _failure(_protocol.NOT_SENT, exc)
-        return (_protocol.FAILED, task_id, failure, _since(started)), []
-    layout = []
-    for buffer in buffers:
-        with buffer.raw() as view:
-            layout.append((view.nbytes, not view.readonly))
-    return (_protocol.RESULT, task_id, blob, _since(started), layout), buffers
 
 
 def _since(started: float) -> float:
     return time.perf_counter() - started
 
 
-def _failure(kind: str, exc: BaseException) -> RemoteFailure:
-    """Describe an exception in a form that always pickles."""
+def _failure(kind: FailureKind, exc: BaseException) -> RemoteFailure:
+    """Describe an exception in a form that always travels."""
     try:
-        exception_blob: bytes | None = _serialization.dumps(exc)
+        exception_blob: bytes | None = serialization.dumps(exc)
     except BaseException:
         exception_blob = None
     return RemoteFailure(
         kind=kind,
-        type_name=_serialization.describe(exc),
+        type_name=serialization.describe(exc),
         message=_text_of(exc),
         traceback="".join(traceback.format_exception(exc)),
         exception_blob=exception_blob,

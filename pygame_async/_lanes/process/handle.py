@@ -1,17 +1,10 @@
-"""The game's handle on one worker process: the executor seam.
+"""The game's handle on one worker process: its process, socket, and what the game sent it.
 
-Each worker is a ``concurrent.futures.ProcessPoolExecutor(max_workers=1)``
-started with a context that never forks the game nor re-runs its script
-(:mod:`pygame_async._process`).  The executor owns the process: it starts it,
-runs our initializer there, watches it and joins it.  It is given one task,
-the worker's serve loop; calls then travel over the worker's own pipe,
-because going through the executor's queues for each call would cost two
-thread hand-offs per call in the game process and would let one dead worker
-break every queued call (a broken executor fails all of its futures).
-
-One executor per worker gives what the pool needs from the stdlib without
-fighting it: a registry per process, adding and stopping exactly one worker,
-and a crash that breaks one executor holding one call.
+A worker's death is watched through its *process*, never through its socket:
+a process it forked may hold the socket open long after the worker died.
+On Linux a pidfd becomes readable the moment the process exits; elsewhere
+the process's sentinel, checked again every :data:`EXIT_CHECK_INTERVAL`
+while the worker matters (a child of the worker may hold the sentinel too).
 """
 
 from __future__ import annotations
@@ -19,79 +12,78 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
-import multiprocessing
-import pickle
+import multiprocessing.process
+import os
 import signal
+import socket
 import threading
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from pygame_async._core import serialization as _serialization
-from pygame_async._lanes.process import child as _worker
-from pygame_async._lanes.process import wire as _protocol
-from pygame_async._lanes.process.spawning import worker_context
+from pygame_async._lanes.process import channel as channels
+from pygame_async._lanes.process.channel import BulkFrame, FrameReader, Outbox
+from pygame_async._lanes.process.wire import encode_batch
 
 if TYPE_CHECKING:
     from pygame_async._core.task import Task
 
 logger = logging.getLogger("pygame_async")
 
+EXIT_CHECK_INTERVAL = 0.25
+"""Seconds between checks that a worker is alive where no pidfd tells at once."""
+
 
 class WorkerState(enum.Enum):
-    """Where a worker is in its life; every transition happens in the pool."""
+    """Where a worker is in its life; every transition happens under the pool's lock."""
 
-    STARTING = "starting"  # process launched, no hello yet
+    STARTING = "starting"  # process started, no HELLO yet
     READY = "ready"  # idle, takes calls
-    BUSY = "busy"  # running a call, maybe with short ones queued behind it
-    STOPPING = "stopping"  # asked to stop after its current call
-    DEAD = "dead"  # its pipe closed: stopped or crashed
+    BUSY = "busy"  # has calls: one running, maybe short ones queued behind it
+    STOPPING = "stopping"  # asked to leave after its calls, or killed
+    DEAD = "dead"  # its process has exited; being (or already) reaped
 
 
-class Worker:
-    """One worker process, its pipe, and what the pool has sent it."""
+class WorkerHandle:
+    """One worker process as the game sees it.
 
-    def __init__(self, setup: bytes | None = None, memory_limit: int | None = None) -> None:
-        context = worker_context()
-        ours, theirs = context.Pipe(duplex=True)
-        self.executor = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=context,
-            initializer=_worker.initialize,
-            initargs=(theirs, setup, memory_limit),
-        )
-        self._serving = self.executor.submit(_worker.serve)
-        # submit() has started the process; only the child needs its end now,
-        # and closing ours is what lets us see EOF when the child dies.
-        theirs.close()
-        self.process = _process_of(self.executor)
-        self.pid: int | None = self.process.pid
-        self.channel: Connection = ours
-        # Held while reading the pipe and filing what was read, so replies are
-        # handled in order, and so a big reply is read without the pool's lock.
+    Everything here is guarded by the pool's lock, except the socket's
+    reading side: ``reader`` (and ``bulk``) belong to whichever thread holds
+    ``reading``, which is taken before the pool's lock, never under it.
+    """
+
+    def __init__(self, process: multiprocessing.process.BaseProcess, sock: socket.socket) -> None:
+        self.process = process
+        self.pid: int = process.pid or 0
+        self.socket = sock
+        channels.prepare(sock)
+        self.exit_fd, self._pidfd = _watch_exit(process)
+        self.outbox = Outbox(sock)
+        self.reader = FrameReader(sock)
         self.reading = threading.Lock()
-        self.readable = _protocol.Readable(ours)
-        self.reading_bulk = False  # reading a big result's raw buffers: it takes a while
-        # A big result's reply whose raw buffers are still on the pipe: the
-        # I/O thread reads them (see receive()).
-        self.held: tuple[Any, ...] | None = None
+        self.bulk: BulkFrame | None = None  # a frame left to a bulk read
+        self.bulk_reading = False  # a bulk-read thread has it
         self.state = WorkerState.STARTING
         self.said_hello = False
+        self.exited = False  # its process has exited (watched by the I/O thread)
+        self.reaped = False
         self.stop_requested = False
-        # Calls handed to the worker, oldest (running) first; a worker is given
-        # more than one only when they are short (see Pool._pick_worker).
+        # Calls handed to the worker, oldest (running, or about to) first; a
+        # worker is given more than one only when they are short.
         self.in_flight: deque[Task] = deque()
-        self.unsent: list[Task] = []  # in_flight, but still in the outbox
         self.queued_estimate = 0.0  # seconds of work in_flight is expected to take
-        self.deadline: float | None = None  # time.monotonic() by which the task must finish
-        self.fate: BaseException | None = None  # set when the pool kills it: what its task gets
+        self.running_since = 0.0  # time.monotonic() when in_flight[0] was handed over
+        self.deadline: float | None = None  # time.monotonic() by which its call must end
+        self.leave_by: float | None = None  # after which a worker that was told to stop is killed
+        self.kill_reason: BaseException | None = None  # what its call gets, if the pool killed it
+        self.problem: str | None = None  # what it sent that could not be read, if anything
         self.calls_done = 0
         self.known_definitions: set[int] = set()
-        self._outbox: list[tuple[Any, ...]] = []
+        self._batch: list[tuple[Any, ...]] = []  # operations for the next batch
+        self._batch_calls: list[Task] = []
+        self._raw_after_batch: list[bytes] = []
 
     def __repr__(self) -> str:
-        return f"<Worker pid={self.pid} {self.state.value}>"
+        return f"<worker pid={self.pid} {self.state.value}>"
 
     @property
     def task(self) -> Task | None:
@@ -108,107 +100,102 @@ class Worker:
         """True for a worker that can start a call now."""
         return self.state is WorkerState.READY
 
-    def queue(self, operation: tuple[Any, ...]) -> None:
-        """Add an operation to the next batch sent to this worker."""
-        self._outbox.append(operation)
+    @property
+    def watched_by_pidfd(self) -> bool:
+        """True if its exit shows at once on :attr:`exit_fd`, whatever its children hold."""
+        return self._pidfd is not None
+
+    @property
+    def alive(self) -> bool:
+        """True until its process is known to have exited."""
+        return self.state is not WorkerState.DEAD
+
+    # -- sending: under the pool's lock, never blocking ---------------------------
+
+    def queue(self, operation: tuple[Any, ...], call: Task | None = None, raw: bytes = b"") -> None:
+        """Add an operation to the next batch; ``raw`` follows the batch unframed."""
+        self._batch.append(operation)
+        if call is not None:
+            self._batch_calls.append(call)
+        if raw:
+            self._raw_after_batch.append(raw)
 
     def flush(self) -> None:
-        """Send the queued operations as one message; raises OSError if the worker is gone."""
-        if self._outbox:
-            batch, self._outbox = self._outbox, []
-            # A big definition (a closure over a large map) follows the batch
-            # raw, rather than being copied into it.
-            raw = [op[3] for op in batch if op[0] == _protocol.DEFINE and _is_big(op[3])]
-            if raw:
-                batch = [
-                    (*op[:3], len(op[3])) if op[0] == _protocol.DEFINE and _is_big(op[3]) else op
-                    for op in batch
-                ]
-            self.channel.send_bytes(_protocol.encode(batch))
-            for blob in raw:
-                _protocol.send_raw(self.channel, pickle.PickleBuffer(blob))
-        self.unsent.clear()
+        """Frame the queued operations as one batch and write what the socket takes now.
 
-    def receive(self, bulk: bool = True) -> tuple[list[Any], bool]:
-        """Return every message the worker has sent so far, and whether its pipe has closed.
-
-        With ``bulk`` False (the game's own thread, which must not wait while
-        megabytes arrive) reading stops at a result with raw buffers: it is
-        kept in :attr:`held`, and the next ``receive()`` with ``bulk`` reads
-        its buffers and carries on.
+        What it does not take waits in the outbox for the I/O thread.  A
+        worker whose end is closed is left for its exit to be noticed.
         """
-        messages: list[Any] = []
-        try:
-            if self.held is not None:
-                if not bulk:
-                    return messages, False
-                held, self.held = self.held, None
-                messages.append(self._with_buffers(held))
-            while self.readable():
-                message = _protocol.decode(self.channel.recv_bytes())
-                if type(message) is list:  # replies the worker held and sent together
-                    messages.extend(message)
-                    continue
-                if message[0] == _protocol.RESULT and message[4]:
-                    if not bulk:
-                        self.held = message
-                        break
-                    message = self._with_buffers(message)
-                messages.append(message)
-        except (EOFError, OSError):
-            return messages, True
-        return messages, False
+        if self._batch:
+            raw = self._raw_after_batch
+            self.outbox.add(encode_batch(self._batch, raw_follows=bool(raw)), self._batch_calls)
+            for blob in raw:
+                self.outbox.add(blob)
+            self._batch, self._batch_calls, self._raw_after_batch = [], [], []
+        self.send_nowait()
 
-    def _with_buffers(self, reply: tuple[Any, ...]) -> tuple[Any, ...]:
-        """Read the raw buffers that follow ``reply`` and put them in its place."""
-        self.reading_bulk = True
+    def send_nowait(self) -> None:
+        """Write what the socket takes of the outbox, without blocking."""
+        if not self.outbox or not self.alive:
+            return
         try:
-            buffers = [
-                _protocol.receive_raw(self.channel, size, writable) for size, writable in reply[4]
-            ]
-        finally:
-            self.reading_bulk = False
-        return (*reply[:4], buffers)
+            self.outbox.send_nowait()
+        except OSError:
+            # Its end is closed: it is leaving or gone.  Its exit is what counts.
+            self.outbox.clear()
 
-    def stop(self) -> None:
-        """Ask the worker to leave after its current call; its pipe closes when it does."""
-        self.stop_requested = True
-        if self.state is not WorkerState.DEAD:
-            self.state = WorkerState.STOPPING
-        self.queue((_protocol.STOP,))
-        with contextlib.suppress(OSError):  # already gone: the pool sees its pipe close
-            self.flush()
+    def sent(self, task: Task) -> bool:
+        """Tell whether the call has wholly left for the worker (so it may have started)."""
+        return task not in self.outbox.unsent and task not in self._batch_calls
+
+    # -- its process --------------------------------------------------------------
 
     def kill(self) -> None:
-        """End the process now, whatever it is doing."""
-        if self.process.exitcode is None:
-            with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
-                self.process.kill()
+        """End the process now, whatever it is doing (it is not waited for here)."""
+        if self.reaped:
+            return
+        with contextlib.suppress(ProcessLookupError, OSError):
+            if self._pidfd is not None:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
 
-    def closed(self) -> None:
-        """Mark the worker gone: it will never be sent anything again."""
-        self.state = WorkerState.DEAD
+    def has_exited(self) -> bool:
+        """Tell, without blocking, whether the process has exited (reaping it if so)."""
+        return self.process.exitcode is not None
 
-    def release_pipe(self) -> None:
-        """Close our end of the pipe, once no thread can be reading it."""
-        with self.reading:
-            self.channel.close()
+    def reap(self) -> int | None:
+        """Collect the exit code of a process known to have exited, and close its handles.
 
-    def join(self) -> int | None:
-        """Wait until the process has exited and return its exit code.
-
-        The executor's thread reaps the process, so joining the executor (not
-        the process) is what makes the exit code reliably known.  A negative
-        code is the signal that ended the process.  This is the only call to
-        the executor's ``shutdown()``: after a first one it forgets its thread
-        and could not be joined any more.
+        A negative code is the signal that ended the process.
         """
-        self.executor.shutdown(wait=True)
-        return self.process.exitcode
+        exitcode = self.process.exitcode  # waitpid(WNOHANG): it has exited, so at once
+        self.reaped = True
+        return exitcode
+
+    def close(self) -> None:
+        """Release the socket, the pidfd and the process object (once reaped)."""
+        with contextlib.suppress(OSError):
+            self.socket.close()
+        if self._pidfd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._pidfd)
+            self._pidfd = None
+        with contextlib.suppress(ValueError):  # close() refuses a process still running
+            self.process.close()
 
 
-def _is_big(blob: bytes) -> bool:
-    return len(blob) >= _serialization.OUT_OF_BAND_BYTES
+def _watch_exit(process: multiprocessing.process.BaseProcess) -> tuple[int, int | None]:
+    """Return a descriptor that becomes readable when ``process`` exits, and its pidfd if any."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is not None and process.pid is not None:
+        try:
+            pidfd: int = pidfd_open(process.pid)
+        except OSError:
+            pass  # an old kernel: fall back to the sentinel
+        else:
+            return pidfd, pidfd
+    return process.sentinel, None
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -221,15 +208,3 @@ def describe_exit(exitcode: int | None) -> str:
         except ValueError:
             return f"killed by signal {-exitcode}"
     return f"with exit code {exitcode}"
-
-
-def _process_of(executor: ProcessPoolExecutor) -> multiprocessing.process.BaseProcess:
-    """Return the single process of a one-worker executor.
-
-    ``ProcessPoolExecutor`` only exposes its processes through ``_processes``
-    before Python 3.14; the pool needs the process to read its exit code and
-    to kill it, so this is the one place that reaches inside.
-    """
-    processes = executor._processes
-    (process,) = processes.values()
-    return process

@@ -25,10 +25,14 @@ multiprocessing in the game are unaffected.
 from __future__ import annotations
 
 import multiprocessing.context
+import multiprocessing.process
 import multiprocessing.spawn
+import socket
 import sys
 import types
 from typing import Any
+
+from pygame_async._lanes.process import child
 
 _MAIN_MODULE_KEYS = ("init_main_from_path", "init_main_from_name")
 
@@ -108,3 +112,31 @@ class SpawnContextWithoutMain(multiprocessing.context.SpawnContext):
 def worker_context() -> SpawnContextWithoutMain:
     """Return the multiprocessing context every pygame_async worker starts with."""
     return SpawnContextWithoutMain()
+
+
+def start_worker(
+    setup: bytes | None, memory_limit: int | None
+) -> tuple[multiprocessing.process.BaseProcess, socket.socket]:
+    """Start a worker process; return it and the game's end of its socket.
+
+    The worker gets the other end; ours is closed in the game once the child
+    has it.  Called on the lane's starter thread: it waits while the new
+    interpreter reads its start-up data.
+    """
+    ours, theirs = socket.socketpair()
+    try:
+        process = worker_context().Process(
+            target=child.main,
+            args=(theirs, setup, memory_limit),
+            name="pygame_async-worker",
+            # Not a daemon: a worker's own code may start processes.  The pool
+            # ends every worker at exit before multiprocessing would join them.
+            daemon=False,
+        )
+        process.start()
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    return process, ours

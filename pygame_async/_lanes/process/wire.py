@@ -1,204 +1,378 @@
-"""The messages between the game process and a worker, and how failures travel.
+"""The wire between the game and a worker: frames, message kinds, and how failures travel.
 
-Each worker has its own duplex pipe.  The game sends it *batches*: a list of
-operations, pickled once.  The worker answers with one message per event.
+Each worker has its own stream socket.  Everything on it is a *frame*: a
+fixed header, ``FRAME`` (kind, flags, body length), then the body.  A frame
+whose header has ``RAW_FOLLOWS`` is followed on the stream by raw buffers
+whose sizes its body announces (a Surface's pixels, a big ``bytes``, a big
+definition): they travel without being copied into a pickle.
 
-Game to worker::
+Game to worker: one frame kind, ``BATCH``, whose body is a pickled list of
+operations (the worker trusts the game: it runs the game's code)::
 
-    (DEFINE, definition_id, name, function_blob)   load a function into the registry
-                                  (a big blob's size instead: the blob follows raw)
-    (FORGET, definition_id)                        drop a superseded definition
-    (CALL, task_id, definition_id, arguments_blob)  run a call
-    (SKIP, task_id)                                 drop that call if it has not started
-    (STOP,)                                         leave after the current call
+    (DEFINE, definition_id, name, blob)    load a function into the registry
+                                (blob is an int size when the blob follows raw)
+    (FORGET, definition_id)                drop a superseded definition
+    (CALL, task_id, definition_id, arguments)   run a call
+    (SKIP, task_id)                        drop that call if it has not started
+    (STOP,)                                leave after the calls before it
 
-Worker to game (replies to short calls run back to back may come as a list
-of several, in one message)::
+Worker to game: one frame per message, in a fixed binary layout read with
+:mod:`struct`, never with pickle, so whatever a worker writes can at worst
+be refused (:class:`WireError`); it cannot run code in the game::
 
-    (HELLO, pid)                  ready to take calls
-    (START_FAILED, failure)       the pool's initializer raised; the worker leaves
-    (OVER_MEMORY, bytes)          above the pool's memory limit; sent before the reply
-    (PROGRESS, task_id, fraction, message)   the running call reported progress
-    (RESULT, task_id, blob, seconds, layout)  the call returned; blob is the pickled
-                                  value, followed on the pipe by one raw buffer per
-                                  (size, writable) pair of layout
-    (FAILED, task_id, failure, seconds)   the call failed; see :class:`RemoteFailure`
-    (SKIPPED, task_id)            the call was dropped before it started (SKIP)
+    HELLO        pid                         ready to take calls
+    START_FAILED failure                     the pool's initializer raised
+    OVER_MEMORY  resident bytes              above the memory limit (before the reply)
+    PROGRESS     task_id, fraction, message  the running call reported progress
+    RESULT       task_id, seconds, layout, blob   the call returned; blob is the
+                                             pickled value, layout the (size,
+                                             writable) of each raw buffer after it
+    FAILED       task_id, seconds, failure   the call raised; see RemoteFailure
+    SKIPPED      task_id                     dropped before it started (SKIP)
 
-``seconds`` is how long the worker spent on the call, unpickling and
-pickling included: the pool's estimate of what the next one will cost.
-
-Envelopes are plain pickles of plain tuples: only the blobs inside hold user
-objects, and those are opened by code that handles their errors.
-
-Large raw buffers of a result (a Surface's pixels) travel out of band: the
-reply lists their sizes (and which are writable) and the bytes follow it on
-the pipe, written and read without framing or copies (:func:`send_raw`,
-:func:`receive_raw`).  The game
-reads them on the pool's I/O thread, with the GIL released, straight into
-fresh memory that the rebuilt value then uses as its own (a Surface adopts
-writable memory; a big ``bytes`` arrives as ``bytes``), so a 64 MiB result
-costs the game's main thread almost nothing.
+A worker writes each reply as soon as its call ends, before it starts the
+next: a crash can never take the outcome of a finished call with it.
+``seconds`` is how long the worker spent on the call: the pool's estimate of
+the next one.  Result blobs and the exception inside a failure are pickles,
+opened with the full unpickler when the game asks for the outcome: results
+are trusted like the game's own code, which made them (see README, "Trust").
 """
 
 from __future__ import annotations
 
+import enum
 import math
-import mmap
-import os
 import pickle
-import select
-import socket
-import sys
-from collections.abc import Sequence
-from multiprocessing import connection
-from multiprocessing.connection import Connection
+import struct
 from typing import Any, NamedTuple
 
-from pygame_async._core import serialization as _serialization
+from pygame_async._core import serialization
 from pygame_async._core.errors import (
+    CallAbortedError,
     DefinitionLoadError,
     RemoteError,
     RemoteTraceback,
     ResultNotSentError,
 )
 
-DEFINE, FORGET, CALL, STOP, SKIP = range(5)
-HELLO, RESULT, FAILED, PROGRESS, START_FAILED, OVER_MEMORY, SKIPPED = range(5, 12)
 
-# Failure kinds.
-RAISED = "raised"  # the function raised
-NOT_SENT = "not-sent"  # the result could not be pickled in the worker
-NOT_LOADED = "not-loaded"  # the definition could not be loaded in the worker
+class ToWorker(enum.IntEnum):
+    """The operations of a batch sent to a worker."""
+
+    DEFINE = 0
+    FORGET = 1
+    CALL = 2
+    STOP = 3
+    SKIP = 4
+
+
+class FromWorker(enum.IntEnum):
+    """The kinds of frame a worker sends to the game."""
+
+    BATCH = 0  # the one kind the game sends; listed so the two sides never clash
+    HELLO = 5
+    RESULT = 6
+    FAILED = 7
+    PROGRESS = 8
+    START_FAILED = 9
+    OVER_MEMORY = 10
+    SKIPPED = 11
+
+
+class FailureKind(enum.IntEnum):
+    """What went wrong in a worker."""
+
+    RAISED = 0  # the function raised an Exception
+    NOT_SENT = 1  # the result could not be pickled in the worker
+    NOT_LOADED = 2  # the definition could not be loaded in the worker
+    EXITED = 3  # the function raised a BaseException that is not an Exception
+
+
+FRAME = struct.Struct("!BBQ")
+"""Frame header: kind, flags, body length in bytes."""
+RAW_FOLLOWS = 1
+"""Header flag: raw buffers follow the body."""
+MAX_BODY = 1 << 40
+"""Longest body a header may announce: anything longer is not ours."""
+
+_U64 = struct.Struct("!Q")
+_PROGRESS = struct.Struct("!QdB")  # task id, fraction, has message
+_RESULT = struct.Struct("!QdI")  # task id, seconds, raw buffer count
+_RAW_BUFFER = struct.Struct("!QB")  # size, writable
+_FAILED = struct.Struct("!Qd")  # task id, seconds
+_FAILURE = struct.Struct("!BIIIQB")  # kind, 3 text lengths, blob length, has blob
+
+
+class WireError(Exception):
+    """A worker sent something that is not a valid message; says what arrived."""
 
 
 class RemoteFailure(NamedTuple):
-    """A failure in a worker, in a form that always pickles."""
+    """A failure in a worker, in a form that always travels."""
 
-    kind: str
+    kind: FailureKind
     type_name: str
     message: str
     traceback: str
     exception_blob: bytes | None
 
 
-# Windows pipes are not file descriptors: there raw buffers go as messages.
-_RAW_FD = sys.platform != "win32"
-_HUGE_PAGES: int | None = getattr(mmap, "MADV_HUGEPAGE", None)  # Linux only
+class Hello(NamedTuple):
+    """HELLO: the worker is ready to take calls."""
+
+    pid: int
 
 
-class Readable:
-    """Tells whether a pipe has something to read, without blocking.
+class StartFailed(NamedTuple):
+    """START_FAILED: the pool's initializer raised; the worker is leaving."""
 
-    ``Connection.poll()`` builds a selector on every call (about 7 us here);
-    a ``select.poll`` object registered once answers in under 1 us, and the
-    pool asks this for every message.
-    """
-
-    __slots__ = ("_channel", "_poller")
-
-    def __init__(self, channel: Connection) -> None:
-        self._channel = channel
-        self._poller = None
-        if _RAW_FD and hasattr(select, "poll"):
-            self._poller = select.poll()
-            self._poller.register(channel.fileno(), select.POLLIN)
-
-    def __call__(self) -> bool:
-        """Return True if a message (or the end of the pipe) is waiting."""
-        if self._poller is None:
-            return self._channel.poll()
-        return bool(self._poller.poll(0))
+    failure: RemoteFailure
 
 
-def wait(channels: Sequence[Connection], timeout: float | None) -> list[Connection]:
-    """Return the channels ready to read, waiting at most ``timeout`` seconds for one.
+class OverMemory(NamedTuple):
+    """OVER_MEMORY: the worker's resident memory passed the pool's limit."""
 
-    ``multiprocessing.connection.wait`` with a one-off ``select.poll``:
-    1.3 us instead of 7.6 here, on the path of every reply a waiting thread
-    or the I/O thread reads.
-    """
-    if not _RAW_FD or not hasattr(select, "poll"):
-        return connection.wait(channels, timeout)  # type: ignore[return-value]
-    poller = select.poll()
-    by_fd = {}
-    for channel in channels:
-        descriptor = channel.fileno()
-        by_fd[descriptor] = channel
-        poller.register(descriptor, select.POLLIN)
-    # poll() takes milliseconds; rounding up so a timeout never ends early.
-    events = poller.poll(None if timeout is None else math.ceil(timeout * 1000))
-    return [by_fd[descriptor] for descriptor, _ in events]
+    resident: int
 
 
-def send_raw(channel: Connection, buffer: pickle.PickleBuffer) -> None:
-    """Write a buffer whose size the previous message announced."""
-    with buffer.raw() as view:
-        if not _RAW_FD:
-            channel.send_bytes(view)
-            return
-        descriptor = channel.fileno()
-        sent = 0
-        while sent < view.nbytes:
-            sent += os.write(descriptor, view[sent:])
+class Progress(NamedTuple):
+    """PROGRESS: the running call reported how far it is."""
+
+    task_id: int
+    fraction: float
+    message: str | None
 
 
-def receive_raw(channel: Connection, size: int, writable: bool) -> mmap.mmap | bytes:
-    """Read a buffer of ``size`` bytes into fresh memory, releasing the GIL while it reads.
+class Result(NamedTuple):
+    """RESULT: the call returned; ``buffers`` are filled in once the raw data arrived."""
 
-    A writable buffer (a Surface's pixels) arrives as writable memory its
-    new owner can adopt; a read-only one (``bytes``) arrives as ``bytes``,
-    so that rebuilding the value copies nothing.
-    """
-    if not _RAW_FD:
-        return channel.recv_bytes()
-    with socket.fromfd(channel.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as pipe:
-        # MSG_WAITALL makes each read one call rather than hundreds, each of
-        # which would take the GIL back from the game for a moment.
-        if not writable:
-            return _receive_bytes(pipe, size)
-        # An anonymous mapping costs nothing until the read fills its pages,
-        # and the kernel fills them inside the read, without the GIL.  Private,
-        # because a shared anonymous mapping is shmem, which Linux backs with
-        # 4 KiB pages only; a private one takes 2 MiB pages where allowed:
-        # measured, 64 MiB filled in 17 ms instead of 85.
-        target = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)
-        if _HUGE_PAGES is not None:
-            target.madvise(_HUGE_PAGES)
-        with memoryview(target) as view:
-            received = 0
-            while received < size:
-                count = pipe.recv_into(view[received:], size - received, socket.MSG_WAITALL)
-                if count == 0:
-                    raise EOFError("the worker's pipe closed in the middle of a result")
-                received += count
-        return target
+    task_id: int
+    seconds: float
+    layout: tuple[tuple[int, bool], ...]
+    blob: bytes
+    buffers: tuple[Any, ...] = ()
 
 
-def _receive_bytes(pipe: socket.socket, size: int) -> bytes:
-    """Read ``size`` bytes; the socket module allocates them and reads with the GIL released."""
-    data = pipe.recv(size, socket.MSG_WAITALL)
-    if len(data) == size:
-        return data
-    parts = [data]  # interrupted by a signal, or the pipe closed: rare, a copy is fine
-    received = len(data)
-    while received < size:
-        part = pipe.recv(size - received, socket.MSG_WAITALL)
-        if not part:
-            raise EOFError("the worker's pipe closed in the middle of a result")
-        parts.append(part)
-        received += len(part)
-    return b"".join(parts)
+class Failed(NamedTuple):
+    """FAILED: the call raised (or could not run, or its result could not be sent)."""
+
+    task_id: int
+    seconds: float
+    failure: RemoteFailure
 
 
-def encode(message: Any) -> bytes:
-    """Pickle a message envelope."""
-    return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+class Skipped(NamedTuple):
+    """SKIPPED: the call was dropped on the worker before it started."""
+
+    task_id: int
 
 
-def decode(data: bytes) -> Any:
-    """Unpickle a message envelope."""
-    return pickle.loads(data)
+Reply = Hello | StartFailed | OverMemory | Progress | Result | Failed | Skipped
+
+
+# -- game to worker -------------------------------------------------------------
+
+
+def encode_batch(operations: list[tuple[Any, ...]], raw_follows: bool) -> bytes:
+    """Frame a batch of operations for a worker."""
+    body = pickle.dumps(operations, protocol=pickle.HIGHEST_PROTOCOL)
+    flags = RAW_FOLLOWS if raw_follows else 0
+    return FRAME.pack(FromWorker.BATCH, flags, len(body)) + body
+
+
+# -- worker to game: encoding (in the worker) --------------------------------------
+
+
+def frame(kind: FromWorker, body: bytes, raw_follows: bool = False) -> bytes:
+    """Put a header in front of a message body."""
+    return FRAME.pack(kind, RAW_FOLLOWS if raw_follows else 0, len(body)) + body
+
+
+def encode_hello(pid: int) -> bytes:
+    """Frame HELLO."""
+    return frame(FromWorker.HELLO, _U64.pack(pid))
+
+
+def encode_start_failed(failure: RemoteFailure) -> bytes:
+    """Frame START_FAILED."""
+    return frame(FromWorker.START_FAILED, _encode_failure(failure))
+
+
+def encode_over_memory(resident: int) -> bytes:
+    """Frame OVER_MEMORY."""
+    return frame(FromWorker.OVER_MEMORY, _U64.pack(resident))
+
+
+def encode_progress(task_id: int, fraction: float, message: str | None) -> bytes:
+    """Frame PROGRESS."""
+    text = b"" if message is None else message.encode("utf-8", "surrogatepass")
+    body = _PROGRESS.pack(task_id, fraction, message is not None) + text
+    return frame(FromWorker.PROGRESS, body)
+
+
+def encode_result(
+    task_id: int, seconds: float, layout: list[tuple[int, bool]], blob: bytes
+) -> bytes:
+    """Frame RESULT; the raw buffers of ``layout`` must follow it."""
+    parts = [_RESULT.pack(task_id, seconds, len(layout))]
+    parts += [_RAW_BUFFER.pack(size, writable) for size, writable in layout]
+    parts.append(blob)
+    return frame(FromWorker.RESULT, b"".join(parts), raw_follows=bool(layout))
+
+
+def encode_failed(task_id: int, seconds: float, failure: RemoteFailure) -> bytes:
+    """Frame FAILED."""
+    return frame(FromWorker.FAILED, _FAILED.pack(task_id, seconds) + _encode_failure(failure))
+
+
+def encode_skipped(task_id: int) -> bytes:
+    """Frame SKIPPED."""
+    return frame(FromWorker.SKIPPED, _U64.pack(task_id))
+
+
+def _encode_failure(failure: RemoteFailure) -> bytes:
+    texts = [
+        text.encode("utf-8", "surrogatepass")
+        for text in (failure.type_name, failure.message, failure.traceback)
+    ]
+    blob = failure.exception_blob
+    header = _FAILURE.pack(
+        failure.kind,
+        *(len(text) for text in texts),
+        0 if blob is None else len(blob),
+        blob is not None,
+    )
+    return b"".join([header, *texts, blob or b""])
+
+
+# -- worker to game: decoding (in the game) -----------------------------------------
+
+
+def check_header(kind: int, flags: int, length: int) -> FromWorker:
+    """Return the kind of a frame header a worker sent, or raise WireError."""
+    try:
+        known = FromWorker(kind)
+    except ValueError:
+        raise WireError(f"a frame of unknown kind {kind} ({length} bytes)") from None
+    if known is FromWorker.BATCH:
+        raise WireError(f"a frame of kind {known.name}, which only the game sends")
+    if length > MAX_BODY:
+        raise WireError(f"a {known.name} frame announcing {length} bytes")
+    if flags & ~RAW_FOLLOWS or (flags and known is not FromWorker.RESULT):
+        raise WireError(f"a {known.name} frame with flags {flags:#x}")
+    return known
+
+
+def decode(kind: FromWorker, body: bytes | bytearray | memoryview) -> Reply:
+    """Decode the body of a frame a worker sent, or raise WireError saying what it was."""
+    view = memoryview(body)
+    try:
+        reply: Reply = _DECODERS[kind](view)
+        return reply
+    except WireError:
+        raise
+    except (struct.error, UnicodeDecodeError, ValueError, IndexError) as exc:
+        raise WireError(
+            f"a malformed {kind.name} frame of {len(view)} bytes "
+            f"({bytes(view[:32])!r}{'...' if len(view) > 32 else ''}): {exc}"
+        ) from None
+
+
+def _decode_hello(view: memoryview) -> Hello:
+    return Hello(_exact_u64(view, "HELLO"))
+
+
+def _decode_start_failed(view: memoryview) -> StartFailed:
+    failure, end = _decode_failure(view, 0)
+    _expect_end(view, end, "START_FAILED")
+    return StartFailed(failure)
+
+
+def _decode_over_memory(view: memoryview) -> OverMemory:
+    return OverMemory(_exact_u64(view, "OVER_MEMORY"))
+
+
+def _decode_progress(view: memoryview) -> Progress:
+    task_id, fraction, has_message = _PROGRESS.unpack_from(view)
+    if not (math.isfinite(fraction) and 0.0 <= fraction <= 1.0):
+        raise WireError(f"a PROGRESS frame with fraction {fraction!r}")
+    text = bytes(view[_PROGRESS.size :])
+    if has_message not in (0, 1) or (text and not has_message):
+        raise WireError("a PROGRESS frame with a malformed message")
+    return Progress(
+        task_id, fraction, text.decode("utf-8", "surrogatepass") if has_message else None
+    )
+
+
+def _decode_result(view: memoryview) -> Result:
+    task_id, seconds, count = _RESULT.unpack_from(view)
+    offset = _RESULT.size
+    if count * _RAW_BUFFER.size > len(view) - offset:
+        raise WireError(f"a RESULT frame announcing {count} raw buffers in {len(view)} bytes")
+    layout = []
+    for _ in range(count):
+        size, writable = _RAW_BUFFER.unpack_from(view, offset)
+        if size > MAX_BODY or writable not in (0, 1):
+            raise WireError(f"a RESULT frame announcing a raw buffer of {size} bytes")
+        layout.append((size, bool(writable)))
+        offset += _RAW_BUFFER.size
+    return Result(task_id, _checked_seconds(seconds), tuple(layout), bytes(view[offset:]))
+
+
+def _decode_failed(view: memoryview) -> Failed:
+    task_id, seconds = _FAILED.unpack_from(view)
+    failure, end = _decode_failure(view, _FAILED.size)
+    _expect_end(view, end, "FAILED")
+    return Failed(task_id, _checked_seconds(seconds), failure)
+
+
+def _decode_skipped(view: memoryview) -> Skipped:
+    return Skipped(_exact_u64(view, "SKIPPED"))
+
+
+def _decode_failure(view: memoryview, offset: int) -> tuple[RemoteFailure, int]:
+    kind, *lengths, blob_length, has_blob = _FAILURE.unpack_from(view, offset)
+    offset += _FAILURE.size
+    texts = []
+    for length in lengths:
+        if offset + length > len(view):
+            raise WireError("a failure whose text runs past its frame")
+        texts.append(bytes(view[offset : offset + length]).decode("utf-8", "surrogatepass"))
+        offset += length
+    if has_blob not in (0, 1) or offset + blob_length > len(view):
+        raise WireError("a failure whose exception runs past its frame")
+    blob = bytes(view[offset : offset + blob_length]) if has_blob else None
+    failure = RemoteFailure(FailureKind(kind), texts[0], texts[1], texts[2], blob)
+    return failure, offset + blob_length
+
+
+def _exact_u64(view: memoryview, what: str) -> int:
+    _expect_end(view, _U64.size, what)
+    value: int = _U64.unpack_from(view)[0]
+    return value
+
+
+def _expect_end(view: memoryview, end: int, what: str) -> None:
+    if len(view) != end:
+        raise WireError(f"a {what} frame of {len(view)} bytes where {end} were expected")
+
+
+def _checked_seconds(seconds: float) -> float:
+    return seconds if math.isfinite(seconds) and seconds >= 0 else 0.0
+
+
+_DECODERS: dict[FromWorker, Any] = {
+    FromWorker.HELLO: _decode_hello,
+    FromWorker.START_FAILED: _decode_start_failed,
+    FromWorker.OVER_MEMORY: _decode_over_memory,
+    FromWorker.PROGRESS: _decode_progress,
+    FromWorker.RESULT: _decode_result,
+    FromWorker.FAILED: _decode_failed,
+    FromWorker.SKIPPED: _decode_skipped,
+}
+
+
+# -- failures as the game sees them --------------------------------------------------
 
 
 def failure_to_exception(name: str, failure: RemoteFailure) -> BaseException:
@@ -207,15 +381,24 @@ def failure_to_exception(name: str, failure: RemoteFailure) -> BaseException:
     The worker's own exception comes back with its own type where it can be
     unpickled here; otherwise a :class:`RemoteError` stands in for it.  Either
     way its ``__cause__`` is the remote traceback, as in ``concurrent.futures``.
+    A ``SystemExit``, ``KeyboardInterrupt`` or other ``BaseException`` that is
+    not an ``Exception`` never reaches the game as itself: it would end the
+    game, so a :class:`CallAbortedError` naming it stands in.
     """
     cause = RemoteTraceback(failure.traceback)
     exception: BaseException
-    if failure.kind == NOT_SENT:
+    if failure.kind is FailureKind.NOT_SENT:
         exception = ResultNotSentError(f"cannot send result of {name!r}: {failure.message}")
-    elif failure.kind == NOT_LOADED:
+    elif failure.kind is FailureKind.NOT_LOADED:
         exception = DefinitionLoadError(
             f"the worker could not load the definition of {name!r}: "
             f"{failure.type_name}: {failure.message}"
+        )
+    elif failure.kind is FailureKind.EXITED:
+        detail = f": {failure.message}" if failure.message else ""
+        exception = CallAbortedError(
+            f"{name!r} raised {failure.type_name}{detail} in its worker",
+            type_name=failure.type_name,
         )
     else:
         exception = _unpickle_exception(failure)
@@ -226,10 +409,10 @@ def failure_to_exception(name: str, failure: RemoteFailure) -> BaseException:
 def _unpickle_exception(failure: RemoteFailure) -> BaseException:
     if failure.exception_blob is not None:
         try:
-            exception = _serialization.loads(failure.exception_blob)
+            exception = serialization.loads(failure.exception_blob)
         except Exception:
             pass
         else:
-            if isinstance(exception, BaseException):
+            if isinstance(exception, Exception):
                 return exception
     return RemoteError(f"{failure.type_name}: {failure.message}", failure.type_name)

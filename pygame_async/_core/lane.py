@@ -1,0 +1,140 @@
+"""The lane seam: the one interface through which the pool drives a place where calls run.
+
+A *lane* runs calls: worker processes (``_lanes.process``), threads of the
+game process (``_lanes.thread``), and next the game's own thread (an inline
+lane for web builds), an asyncio loop, or a dask cluster.  The pool's facade
+(:mod:`pygame_async._core.pool`) knows lanes only through :class:`Lane`; a
+lane knows the pool only through the :class:`~pygame_async._core.ledger.Ledger`
+and the :class:`~pygame_async._core.call_queue.CallQueue` it is given.  Lanes
+are made by a factory the package front registers (:func:`register`), so
+the core imports no lane, and a lane's modules (``multiprocessing``, threads)
+are imported only when a pool uses it.
+
+What each method means for each kind of lane is in its docstring: *process*
+and *thread* exist; *inline* (calls run step by step on the thread that calls
+``update()``), *asyncio* and *dask* are what the next lanes will do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from pygame_async._core.call_queue import CallQueue
+from pygame_async._core.definitions import Definition
+from pygame_async._core.ledger import Ledger
+from pygame_async._core.task import Task
+
+
+class Lane(Protocol):
+    """How the pool drives a lane.  ``[lock]``: called with ``Ledger.lock`` held, must not block."""
+
+    kind: str
+    """The lane's name in messages: ``"process"``, ``"thread"``..."""
+
+    def prepare_definition(self, name: str, function: Callable[..., Any]) -> Any:
+        """Turn a function into the payload the lane runs; raise TypeError if it cannot.
+
+        Called by ``define()`` without the lock.  Process: pickle it by value
+        (the closure crosses to each worker once).  Thread and inline: the
+        function itself.  Dask: pickle it once for a worker plugin.
+        """
+
+    def pack_arguments(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Turn a call's arguments into what the lane sends; raise TypeError naming a bad one.
+
+        Called by ``call()`` without the lock.  Process and dask: pickle them
+        now, so a bad argument fails at ``call()``.  Thread and inline: keep
+        them as they are (passed by reference).
+        """
+
+    def define(self, definition: Definition) -> None:
+        """``[lock]`` A new current definition: make it known where calls will need it.
+
+        Process: send it to idle workers at once, to the others before their
+        next call of it.  Thread and inline: nothing.  Dask: register it with
+        the cluster's workers.
+        """
+
+    def forget(self, definition: Definition) -> None:
+        """``[lock]`` No call will ever need this version again: drop it everywhere."""
+
+    def dispatch(self) -> None:
+        """``[lock]`` Calls wait in the lane's queue: take those that can start now.
+
+        Called by ``call()`` for the first call of a burst and whenever a
+        worker may have become free.  Must never block: process writes
+        without blocking and leaves the rest to its I/O thread; thread hands
+        calls to idle threads; inline only marks them runnable (they run in
+        :meth:`collect`); dask submits them in batches.
+        """
+
+    def cancel(self, task: Task, kill: bool) -> bool:
+        """``[lock]`` Cancel a call the lane has taken; True if its callback will never run.
+
+        A taken call that has not started is dropped.  A running one is
+        stopped only with ``kill``: process kills its worker and replaces it;
+        thread cannot stop it (False); inline closes a generator between
+        steps; dask cancels the future.
+        """
+
+    def collect(self) -> None:
+        """On the thread calling ``update()``, without the lock: gather outcomes without blocking.
+
+        Process: read the replies already on the busy workers' sockets and
+        send the calls made since the last frame.  Thread: nothing (outcomes
+        are filed as they happen).  Inline: run calls for the frame's budget.
+        """
+
+    def block(self, seen: int, timeout: float | None) -> None:
+        """Without the lock: wait until ``Ledger.changes`` moves past ``seen``, or ``timeout``.
+
+        Called by ``wait()`` and ``Task.result()``; may gather outcomes on
+        the calling thread while it waits.  Process: wait on the busy
+        workers' sockets and a news pipe, reading replies here.  Thread: the
+        ledger's condition.  Inline: run the next step of a call.  Asyncio:
+        give the loop a turn.
+        """
+
+    def worker_count(self) -> int:
+        """``[lock]`` How many calls can run at once: workers or threads, counting starting ones."""
+
+    def add_worker(self) -> None:
+        """``[lock]`` Run one more call at once from now on (start a worker or a thread)."""
+
+    def stop_workers(self, amount: int) -> None:
+        """``[lock]`` Run ``amount`` fewer calls at once, each after its current call."""
+
+    def close(self) -> None:
+        """``[lock]`` The pool is shutting down: stop once the lane's queue is drained.
+
+        The lane calls ``Ledger.lane_closed()`` once no worker or thread of
+        its own is left.
+        """
+
+    def join(self, timeout: float | None) -> None:
+        """Without the lock, after :meth:`close`: wait for the lane's threads to end."""
+
+    def kill_at_exit(self) -> None:
+        """``[lock]`` The interpreter is exiting: end every worker now, abandoning its call."""
+
+
+LaneFactory = Callable[[str, Ledger, CallQueue, int, dict[str, Any]], Lane]
+"""``factory(kind, ledger, queue, workers, options)``: make a lane of ``kind``."""
+
+_factory: LaneFactory | None = None
+
+
+def register(factory: LaneFactory) -> None:
+    """Install the factory that makes lanes (the package front does this)."""
+    global _factory
+    _factory = factory
+
+
+def make(
+    kind: str, ledger: Ledger, queue: CallQueue, workers: int, options: dict[str, Any]
+) -> Lane:
+    """Make a lane of ``kind`` for a pool."""
+    if _factory is None:
+        raise RuntimeError("pygame_async internal error: no lane factory is registered")
+    return _factory(kind, ledger, queue, workers, options)

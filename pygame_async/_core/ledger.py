@@ -1,0 +1,215 @@
+"""The call ledger: every call from the moment it is made until it is delivered.
+
+The ledger holds the pool's one lock and what it guards: how many calls are
+pending, the calls each lane has not taken yet (a :class:`CallQueue` per
+lane), the finished calls waiting for delivery, and the pool's state.  Lanes
+write to it (a call was taken, finished, reported progress); the pool's
+facade reads from it on the game's thread.
+
+The locking rule, for the whole package: ``Ledger.lock`` guards every piece
+of state of the pool and of its lanes.  While it is held, nothing may block:
+no callback runs, no result is unpickled, no pipe or socket is read or
+written except without blocking, no thread or process is waited for.  Locks
+a lane keeps of its own (one per worker's socket reader, say) are taken
+*before* this one, never while holding it.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from pygame_async._core import delivery
+from pygame_async._core.definitions import Definition
+from pygame_async._core.errors import PoolBrokenError
+from pygame_async._core.task import Outcome, Task, TaskState
+
+logger = logging.getLogger("pygame_async")
+
+
+class _Lane(Protocol):
+    """What the ledger asks of a lane (the whole seam is :class:`pygame_async._core.lane.Lane`)."""
+
+    def forget(self, definition: Definition) -> None: ...
+
+
+class PoolState(enum.Enum):
+    """Where a pool is in its life."""
+
+    RUNNING = "running"
+    CLOSING = "closing"  # shutdown() called: no new calls; lanes leave when drained
+    CLOSED = "closed"  # every lane has closed: no worker or thread is left
+    BROKEN = "broken"  # the pool's machinery failed; see Ledger.broken
+
+
+class Ledger:
+    """The pool's book of calls, and the lock that guards the pool (see the module docstring)."""
+
+    def __init__(self, pool: object) -> None:
+        self.pool = pool  # passed to the update request, which names it to the game
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.state = PoolState.RUNNING
+        self.broken: PoolBrokenError | None = None
+        self.pending = 0  # calls made and not yet delivered or cancelled
+        self.in_flight = 0  # calls handed to a lane and not finished
+        self.changes = 0  # counts notify(): a waiter blocks only until it moves
+        self.completed: deque[Task] = deque()  # finished, for update() to deliver
+        self.to_post: deque[Task] = deque()  # finished, delivered by posting an event
+        self.progressed: dict[Task, None] = {}  # tasks with a progress report to deliver
+        self.lanes: list[_Lane] = []
+        self.task_ids = itertools.count(1)
+        self.lanes_open = 0  # lanes with a worker or thread left
+        self._listeners: list[Callable[[], None]] = []
+        self._posting = threading.Lock()  # one thread at a time posts, so events keep order
+
+    # -- changes: all under self.lock ------------------------------------------------
+
+    def add_lane(self, lane: _Lane) -> None:
+        """Count a lane the pool now drives; the pool closes when all have closed."""
+        self.lanes.append(lane)
+        self.lanes_open += 1
+
+    def lane_closed(self) -> None:
+        """Record that a lane has no worker or thread left."""
+        self.lanes_open -= 1
+        if self.lanes_open == 0 and self.state is PoolState.CLOSING:
+            self.state = PoolState.CLOSED
+        self.notify()
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Have ``listener()`` called (under the lock) by every :meth:`notify`."""
+        self._listeners.append(listener)
+
+    def notify(self) -> None:
+        """Tell every thread waiting for the pool that something changed."""
+        self.changes += 1
+        self.changed.notify_all()
+        for listener in self._listeners:
+            listener()
+
+    def take(self, task: Task) -> None:
+        """Record that a lane took a queued call: it may start at any moment now."""
+        task.state = TaskState.ASSIGNED
+        self.in_flight += 1
+
+    def untake(self, task: Task) -> None:
+        """Take back a call a lane took but never started (its worker was lost)."""
+        task.state = TaskState.QUEUED
+        self.in_flight -= 1
+
+    def finish(self, task: Task, outcome: Outcome) -> None:
+        """Finish a taken call with an outcome the game opens later."""
+        self._leave_flight(task)
+        task._record(outcome)
+        self._file(task)
+
+    def finish_with_value(self, task: Task, value: Any) -> None:
+        """Finish a taken call with a value computed in this process."""
+        self._leave_flight(task)
+        task._record_value(value)
+        self._file(task)
+
+    def fail(self, task: Task, exception: BaseException) -> None:
+        """Fail a queued or taken call that has no outcome of its own (crash, timeout...)."""
+        self._leave_flight(task)
+        task._record_error(exception)
+        self._file(task)
+
+    def cancel(self, task: Task) -> None:
+        """Cancel a call that never started: it never will, and its callback never runs."""
+        self._leave_flight(task)
+        task._record_cancelled()
+        self.pending -= 1
+        self._settle(task.definition)
+        self.notify()
+
+    def record_progress(self, task: Task, fraction: float, message: str | None) -> None:
+        """Record a running call's progress; ``update()`` delivers the latest."""
+        task.progress, task.progress_message = fraction, message
+        self.progressed[task] = None
+
+    def break_down(self, error: BaseException) -> PoolBrokenError:
+        """Mark the pool broken (its own machinery failed): every later use says so."""
+        if self.broken is None:
+            logger.critical("pygame_async internal error; the pool stops", exc_info=error)
+            broken = PoolBrokenError(
+                f"the pool stopped after an internal error ({type(error).__name__}: {error}); "
+                "please report this bug"
+            )
+            broken.__cause__ = error
+            self.broken = broken
+            self.state = PoolState.BROKEN
+            self.notify()
+        return self.broken
+
+    def broken_error(self) -> PoolBrokenError:
+        """Return a fresh copy of the breakdown: raising one twice would grow its traceback."""
+        assert self.broken is not None
+        error = PoolBrokenError(str(self.broken))
+        error.__cause__ = self.broken.__cause__
+        return error
+
+    def _leave_flight(self, task: Task) -> None:
+        if task.state is TaskState.ASSIGNED:
+            self.in_flight -= 1
+
+    def _file(self, task: Task) -> None:
+        self._settle(task.definition)
+        if self.state is not PoolState.RUNNING:
+            self.pending -= 1  # shutdown() runs no callbacks
+        elif task._posted:
+            self.to_post.append(task)
+        else:
+            self.completed.append(task)
+        # No notify here: lanes notify once for a whole batch of outcomes.
+
+    def _settle(self, definition: Definition) -> None:
+        """One call on ``definition`` is over: lanes forget a version nothing needs."""
+        definition.live_calls -= 1
+        if definition.retirable:
+            for lane in self.lanes:
+                lane.forget(definition)
+
+    # -- delivery: never under self.lock -------------------------------------------------
+
+    def announce(self) -> None:
+        """Post finished event-type calls, then ask the game for an ``update()`` if one is due."""
+        with self._posting:
+            self.post_finished()
+            with self.lock:
+                due = self.state is PoolState.RUNNING and bool(self.completed or self.progressed)
+            if due:
+                delivery.request_update(self.pool)
+
+    def post_finished(self) -> None:
+        """Post the events of finished calls, in order, until one cannot be posted yet.
+
+        The caller holds ``_posting`` (or calls :meth:`announce`).  A call
+        counts as pending until its event is posted, so ``wait()`` waits for it.
+        """
+        while True:
+            with self.lock:
+                if not self.to_post:
+                    return
+                task = self.to_post[0]
+            if not task._deliver():  # unpickles the result: not under the lock
+                return
+            with self.lock:
+                if self.to_post and self.to_post[0] is task:  # else shutdown() dropped it
+                    self.to_post.popleft()
+                    self.pending -= 1
+                    self.notify()
+
+    def try_posting(self) -> None:
+        """Post what waits to be posted, unless a pool thread is doing so right now."""
+        if self._posting.acquire(blocking=False):
+            try:
+                self.post_finished()
+            finally:
+                self._posting.release()

@@ -1,0 +1,282 @@
+"""The game's end of a worker's socket: writes and reads that never block the game.
+
+* :class:`Outbox` queues what the game has to send a worker and writes as
+  much as the socket takes *without blocking*; the lane's I/O thread writes
+  the rest when the socket has room.  A worker that stops reading (stopped,
+  stuck, or busy writing a big reply) costs nothing but its own outbox.
+* :class:`FrameReader` reads whole frames without blocking, keeping a frame
+  that arrived in part for the next read; any thread may read, one at a time.
+* A frame with raw buffers after it, or a long one, is left to a *bulk*
+  read (:func:`receive_bulk`) on a thread of its own, which may block on
+  that one worker's socket, with the GIL released, holding no lock of the
+  pool's: megabytes then cost the game's thread nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import mmap
+import select
+import socket
+import struct
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
+from pygame_async._lanes.process import wire
+from pygame_async._lanes.process.wire import FromWorker, Reply, Result, WireError
+
+INLINE_BODY = 1 << 18
+"""Bodies up to this many bytes are read by whoever reads; longer ones in bulk."""
+_FRAMES_PER_READ = 256  # a reader returns after this many, so a flood cannot hold it
+_BUFFERS_PER_WRITE = 64  # chunks handed to one sendmsg()
+_BULK_PATIENCE = 0.1  # seconds a bulk read waits before checking its worker is alive
+
+# Where sockets have no per-call non-blocking flag (Windows), the game's end
+# is made non-blocking instead, and bulk reads wait with select().
+_DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
+_NOWAIT = _DONTWAIT | getattr(socket, "MSG_NOSIGNAL", 0)
+_HUGE_PAGES: int | None = getattr(mmap, "MADV_HUGEPAGE", None)  # Linux only
+
+
+def prepare(channel: socket.socket) -> None:
+    """Set up the game's end of a worker's socket for the reads and writes below."""
+    if not _DONTWAIT:  # pragma: no cover - Windows
+        channel.setblocking(False)
+        return
+    # A bulk read blocks in recv() with the GIL released; waking every so
+    # often lets it notice that its worker died mid-message.
+    seconds = int(_BULK_PATIENCE)
+    micros = int((_BULK_PATIENCE - seconds) * 1_000_000)
+    channel.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", seconds, micros))
+
+
+class Outbox:
+    """What the game has yet to write to one worker, in order, written without blocking.
+
+    Each chunk may carry calls: once the chunk is wholly written those calls
+    have left (``unsent`` loses them), and the worker may have started them.
+    """
+
+    __slots__ = ("_channel", "_chunks", "unsent")
+
+    def __init__(self, channel: socket.socket) -> None:
+        self._channel = channel
+        self._chunks: deque[tuple[memoryview, list[Any]]] = deque()
+        self.unsent: set[Any] = set()  # calls in a chunk not yet wholly written
+
+    def __bool__(self) -> bool:
+        return bool(self._chunks)
+
+    def add(self, data: bytes | memoryview, calls: Iterable[Any] = ()) -> None:
+        """Queue ``data`` after what is queued; ``calls`` leave when it is wholly written."""
+        carried = list(calls)
+        self.unsent.update(carried)
+        self._chunks.append((memoryview(data).cast("B"), carried))
+
+    def send_nowait(self) -> bool:
+        """Write what the socket takes now; True once nothing is left.
+
+        Raises ``ConnectionError`` if the worker's end is closed.
+        """
+        chunks = self._chunks
+        while chunks:
+            try:
+                if len(chunks) > 1 and hasattr(self._channel, "sendmsg"):
+                    views = [chunk for chunk, _ in itertools.islice(chunks, _BUFFERS_PER_WRITE)]
+                    sent = self._channel.sendmsg(views, (), _NOWAIT)
+                else:
+                    sent = self._channel.send(chunks[0][0], _NOWAIT)
+            except BlockingIOError:
+                return False
+            except InterruptedError:
+                continue
+            while sent and chunks:
+                chunk, calls = chunks[0]
+                if sent < len(chunk):
+                    chunks[0] = (chunk[sent:], calls)
+                    break
+                sent -= len(chunk)
+                chunks.popleft()
+                self.unsent.difference_update(calls)
+        return True
+
+    def clear(self) -> None:
+        """Forget everything not yet written (the worker is gone)."""
+        self._chunks.clear()
+
+
+class BulkFrame(NamedTuple):
+    """A frame whose header has been read and whose body is left to a bulk read."""
+
+    kind: FromWorker
+    flags: int
+    length: int
+
+
+class FrameReader:
+    """Reads whole frames from a worker's socket without ever blocking.
+
+    Only one thread reads at a time (the worker's reader lock); what arrived
+    of a frame stays here until the rest does.
+    """
+
+    __slots__ = ("_body", "_channel", "_frame", "_got", "_header", "eof", "truncated")
+
+    def __init__(self, channel: socket.socket) -> None:
+        self._channel = channel
+        self._header = memoryview(bytearray(wire.FRAME.size))
+        self._frame: tuple[FromWorker, int] | None = None  # the frame whose body is being read
+        self._body = memoryview(bytearray())
+        self._got = 0  # bytes of the current header or body read so far
+        self.eof = False  # the worker's end is closed: nothing more will come
+        self.truncated = False  # it closed in the middle of a frame
+
+    def read_nowait(self) -> tuple[list[Reply], BulkFrame | None]:
+        """Return the replies that have arrived whole, and a frame left to a bulk read, if any.
+
+        Raises :class:`WireError` when the worker sent something that is not
+        a frame; nothing that follows can be trusted then.
+        """
+        replies: list[Reply] = []
+        while len(replies) < _FRAMES_PER_READ and not self.eof:
+            if self._frame is None:
+                if not self._fill(self._header):
+                    break
+                kind, flags, length = wire.FRAME.unpack(self._header)
+                known = wire.check_header(kind, flags, length)
+                if flags & wire.RAW_FOLLOWS or length > INLINE_BODY:
+                    return replies, BulkFrame(known, flags, length)
+                self._frame = (known, length)
+                self._body = memoryview(bytearray(length))
+            if not self._fill(self._body):
+                break
+            replies.append(wire.decode(self._frame[0], self._body))
+            self._frame = None
+        return replies, None
+
+    def _fill(self, view: memoryview) -> bool:
+        """Read into ``view`` what has arrived; True once it is full (then reset for the next)."""
+        while self._got < len(view):
+            try:
+                count = self._channel.recv_into(view[self._got :], len(view) - self._got, _NOWAIT)
+            except (BlockingIOError, InterruptedError):
+                return False
+            except OSError:
+                count = 0
+            if count == 0:
+                self.eof = True
+                self.truncated = self._got > 0 or self._frame is not None
+                return False
+            self._got += count
+        self._got = 0
+        return True
+
+
+def receive_bulk(
+    channel: socket.socket, frame: BulkFrame, worker_gone: Callable[[], bool]
+) -> Reply:
+    """Read a frame's body and the raw buffers after it; blocks on this one socket.
+
+    ``worker_gone()`` tells whether the worker has exited: then what is not
+    on the socket already never will be, and the read ends in ``EOFError``.
+    Raises ``MemoryError`` if the game cannot hold what was announced, and
+    :class:`WireError` for a malformed frame.
+    """
+    body = bytearray(frame.length)
+    _receive_exactly(channel, memoryview(body), worker_gone)
+    reply = wire.decode(frame.kind, body)
+    if frame.flags & wire.RAW_FOLLOWS:
+        if not isinstance(reply, Result) or not reply.layout:
+            raise WireError(f"a {frame.kind.name} frame announcing raw buffers it does not list")
+        buffers = tuple(
+            _receive_raw(channel, size, writable, worker_gone) for size, writable in reply.layout
+        )
+        reply = reply._replace(buffers=buffers)
+    return reply
+
+
+def _receive_raw(
+    channel: socket.socket, size: int, writable: bool, worker_gone: Callable[[], bool]
+) -> mmap.mmap | bytes:
+    """Read a raw buffer into fresh memory, with the GIL released while it reads.
+
+    A writable buffer (a Surface's pixels) arrives as writable memory its new
+    owner can adopt; a read-only one (``bytes``) arrives as ``bytes``, so
+    rebuilding the value copies nothing.
+    """
+    if not writable:
+        return _receive_bytes(channel, size, worker_gone)
+    # An anonymous mapping costs nothing until the read fills its pages, and
+    # the kernel fills them inside the read, without the GIL.  Private,
+    # because a shared anonymous mapping is shmem, which Linux backs with small
+    # pages only; a private one takes huge pages where allowed (see
+    # benchmarks "surface").
+    private = getattr(mmap, "MAP_PRIVATE", None)
+    target = mmap.mmap(-1, size) if private is None else mmap.mmap(-1, size, flags=private)
+    if _HUGE_PAGES is not None:
+        target.madvise(_HUGE_PAGES)
+    with memoryview(target) as view:
+        _receive_exactly(channel, view, worker_gone)
+    return target
+
+
+def _receive_bytes(channel: socket.socket, size: int, worker_gone: Callable[[], bool]) -> bytes:
+    """Read ``size`` bytes as one ``bytes`` object: MSG_WAITALL makes it one system call."""
+    data = _recv_waiting(channel, size, worker_gone)
+    if len(data) == size:
+        return data
+    parts = [data]  # the worker paused mid-buffer: rare, a copy is fine
+    received = len(data)
+    while received < size:
+        part = _recv_waiting(channel, size - received, worker_gone)
+        parts.append(part)
+        received += len(part)
+    return b"".join(parts)
+
+
+def _recv_waiting(channel: socket.socket, size: int, worker_gone: Callable[[], bool]) -> bytes:
+    while True:
+        try:
+            data = channel.recv(size, socket.MSG_WAITALL)
+        except (BlockingIOError, InterruptedError):
+            _patience(channel)
+            if worker_gone() and _drained(channel):
+                raise EOFError("the worker died in the middle of a message") from None
+            continue
+        if not data:
+            raise EOFError("the worker's socket closed in the middle of a message")
+        return data
+
+
+def _receive_exactly(
+    channel: socket.socket, view: memoryview, worker_gone: Callable[[], bool]
+) -> None:
+    received = 0
+    while received < len(view):
+        try:
+            count = channel.recv_into(view[received:], len(view) - received, socket.MSG_WAITALL)
+        except (BlockingIOError, InterruptedError):
+            _patience(channel)
+            if worker_gone() and _drained(channel):
+                raise EOFError("the worker died in the middle of a message") from None
+            continue
+        if count == 0:
+            raise EOFError("the worker's socket closed in the middle of a message")
+        received += count
+
+
+def _patience(channel: socket.socket) -> None:
+    """After a read that timed out: where sockets have no receive timeout, wait here."""
+    if not _DONTWAIT:  # pragma: no cover - Windows
+        select.select([channel], [], [], _BULK_PATIENCE)
+
+
+def _drained(channel: socket.socket) -> bool:
+    """Tell whether nothing is left to read (its worker being dead, nothing more will come)."""
+    try:
+        return not channel.recv(1, _NOWAIT | socket.MSG_PEEK)
+    except (BlockingIOError, InterruptedError):
+        return True
+    except OSError:
+        return True

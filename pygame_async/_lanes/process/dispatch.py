@@ -1,0 +1,185 @@
+"""Dispatch: which worker gets which queued call, and what it must be sent first.
+
+A worker runs its calls one at a time, in the order it got them.  An idle
+worker gets the next queued call; a busy one is given more (*prefetch*)
+only while they are short: up to ``_PREFETCH_SECONDS`` of estimated work,
+so a long call never waits behind another and a call with a timeout never
+waits at all.  Everything here runs under the pool's lock and never blocks:
+batches are written as far as the socket takes them, and the I/O thread
+writes the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from pygame_async._core import serialization
+from pygame_async._core.definitions import Definition
+from pygame_async._core.errors import WorkerStartError
+from pygame_async._core.task import Task
+from pygame_async._lanes.process.handle import WorkerHandle, WorkerState
+from pygame_async._lanes.process.state import LaneState
+from pygame_async._lanes.process.wire import ToWorker
+
+logger = logging.getLogger("pygame_async")
+
+_PREFETCH_SECONDS = 0.002  # estimated work a busy worker may have queued behind its call
+_PREFETCH_CALLS = 256  # and at most this many calls
+_STALLED = 0.02  # seconds past which a running call's worker is given no more calls
+STOP_GRACE = 2.0  # seconds a worker told to stop (with no call left) has to exit
+
+
+class Dispatcher:
+    """Hands queued calls to workers and keeps each worker's registry in step."""
+
+    def __init__(self, state: LaneState) -> None:
+        self._state = state
+
+    def dispatch(self, prefetch: bool = True) -> None:
+        """Hand queued calls to workers, in order; finish closing a closing pool.
+
+        ``call()`` dispatches without prefetch, so the calls of a frame leave
+        together at ``update()``, in one batch per worker.
+        """
+        state = self._state
+        queue = state.queue
+        touched: list[WorkerHandle] = []
+        while queue:
+            worker = self._pick_worker(queue.peek(), prefetch)
+            if worker is None:
+                break
+            self._start_call(worker, queue.pop())
+            if worker not in touched:
+                touched.append(worker)
+        for worker in touched:
+            self.flush(worker)
+        if queue and state.start_failure is not None and not state.can_run_calls():
+            for task in queue.take_all():  # no worker will ever run them: say why now
+                state.ledger.fail(task, copy_start_error(state.start_failure))
+            state.ledger.notify()
+        if state.closing:
+            self._finish_closing()
+
+    def flush(self, worker: WorkerHandle) -> None:
+        """Send the worker its queued operations; the I/O thread writes what is left."""
+        worker.flush()
+        if worker.outbox:
+            self._state.rouser.rouse()  # the rest waits for room on the socket
+
+    def _pick_worker(self, task: Task, prefetch: bool) -> WorkerHandle | None:
+        """Choose the worker for the next queued call, or None if it must wait."""
+        workers = self._state.workers
+        for worker in workers:
+            if worker.idle:
+                return worker
+        estimate = task.definition.estimate
+        if not prefetch or task.timeout is not None or estimate is None:
+            return None  # a timeout counts from the start: never queue behind another call
+        now = time.monotonic()
+        best = None
+        for worker in workers:
+            if (
+                worker.state is WorkerState.BUSY
+                and len(worker.in_flight) < _PREFETCH_CALLS
+                and worker.queued_estimate + estimate <= _PREFETCH_SECONDS
+                # A busy worker that must first learn the function could keep
+                # the call waiting behind a big definition.
+                and task.definition.id in worker.known_definitions
+                # Nor one whose call runs far longer than it should (stopped,
+                # stuck): what it holds waits as long as it does.
+                and now - worker.running_since < _STALLED
+                and not worker.outbox
+                and (best is None or worker.queued_estimate < best.queued_estimate)
+            ):
+                best = worker
+        return best
+
+    def _start_call(self, worker: WorkerHandle, task: Task) -> None:
+        """Hand a call to a worker; it leaves with the worker's next flush."""
+        state = self._state
+        self.send_definition(worker, task.definition)
+        worker.queue((ToWorker.CALL, task.id, task.definition.id, task.arguments), call=task)
+        if not worker.in_flight:
+            worker.running_since = time.monotonic()
+            if task.timeout is not None:
+                worker.deadline = worker.running_since + task.timeout
+                state.rouser.rouse()  # its wait must end by the new deadline
+            if state.waiting_reader:
+                state.ledger.notify()  # a socket to watch that the waiting thread does not
+        worker.in_flight.append(task)
+        worker.queued_estimate += task.definition.estimate or 0.0
+        worker.state = WorkerState.BUSY
+        state.ledger.take(task)
+
+    def send_definition(self, worker: WorkerHandle, definition: Definition) -> None:
+        """Make sure the worker will have ``definition`` before its next call."""
+        if definition.id in worker.known_definitions:
+            return
+        blob: bytes = definition.payload
+        if len(blob) >= serialization.OUT_OF_BAND_BYTES:
+            # A big definition (a closure over a large map) follows the batch
+            # raw, rather than being copied into it.
+            worker.queue((ToWorker.DEFINE, definition.id, definition.name, len(blob)), raw=blob)
+        else:
+            worker.queue((ToWorker.DEFINE, definition.id, definition.name, blob))
+        worker.known_definitions.add(definition.id)
+
+    def teach_current(self, worker: WorkerHandle) -> None:
+        """Send a new worker every current definition, so its first calls start at once."""
+        for definition in self._state.current.values():
+            self.send_definition(worker, definition)
+        self.flush(worker)
+
+    def forget(self, definition: Definition) -> None:
+        """Tell workers to drop a definition no call needs any more."""
+        state = self._state
+        if state.current.get(definition.name) is definition:
+            del state.current[definition.name]
+        for worker in state.workers:
+            if definition.id in worker.known_definitions:
+                worker.known_definitions.discard(definition.id)
+                worker.queue((ToWorker.FORGET, definition.id))
+
+    def skip(self, worker: WorkerHandle, task: Task) -> None:
+        """Tell a worker to drop a call queued on it behind another."""
+        worker.queue((ToWorker.SKIP, task.id))
+        self.flush(worker)
+
+    def stop(self, worker: WorkerHandle) -> None:
+        """Ask a worker to leave after its calls; past a grace, it is killed."""
+        worker.stop_requested = True
+        if worker.alive:
+            worker.state = WorkerState.STOPPING
+            worker.queue((ToWorker.STOP,))
+            self.flush(worker)
+        self.start_grace_if_done(worker)
+
+    def start_grace_if_done(self, worker: WorkerHandle) -> None:
+        """Give a stopping worker with no call left ``STOP_GRACE`` to exit."""
+        if worker.stop_requested and not worker.in_flight and worker.leave_by is None:
+            worker.leave_by = time.monotonic() + STOP_GRACE
+            self._state.rouser.rouse()
+
+    def _finish_closing(self) -> None:
+        """Stop idle workers of a closing pool; close the lane once none is left."""
+        state = self._state
+        if state.queue and not any(worker.accepts_calls for worker in state.workers):
+            for task in state.queue.take_all():  # no worker is left to run them
+                state.ledger.cancel(task)
+        if not state.queue:
+            for worker in state.workers:
+                if worker.accepts_calls and not worker.in_flight:
+                    self.stop(worker)
+        if not state.workers and not state.spawning and not state.closed:
+            state.closed = True
+            state.ledger.lane_closed()
+            state.spawn_wanted.notify_all()  # the starter thread ends
+            state.rouser.rouse()  # and the I/O thread
+
+
+def copy_start_error(error: WorkerStartError) -> WorkerStartError:
+    """Return a fresh copy for one task: raising a shared one would grow its traceback."""
+    copy = WorkerStartError(str(error))
+    copy.__cause__ = error.__cause__
+    return copy

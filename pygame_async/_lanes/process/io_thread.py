@@ -1,0 +1,225 @@
+"""The process lane's I/O thread: the loop that keeps workers fed and notices their deaths.
+
+Each turn of the loop, with the pool's lock held only to look:
+
+* it watches every live worker's *exit* (pidfd or sentinel), every idle or
+  unpolled worker's socket for replies, and the socket of every worker with
+  something left in its outbox for room to write;
+* it starts a bulk read, on a thread of its own, for each frame set aside
+  for one (a big result: the GIL is released while megabytes arrive);
+* it waits (without the GIL) until one of those is ready, it is roused, or
+  the next deadline comes (a call's timeout, a stopping worker's grace);
+* then it reaps the dead, reads and writes what is ready, kills what is
+  past its deadline, and posts events / requests an ``update()``.
+
+While the game's thread polls (``update()`` called within the last
+``_POLLED_WINDOW``) or a thread blocked in ``wait()`` reads, the busy
+workers' sockets are theirs: listening too would only make this thread
+fight them for the GIL (see benchmarks "round_trip").
+
+Nothing a worker sends or fails to send can stop this loop: a worker it
+cannot read costs that worker (killed, its call failed), and an error in
+the loop's own machinery breaks the pool loudly (``PoolBrokenError`` from
+every later use) rather than leaving calls hanging.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import select
+import threading
+import time
+
+from pygame_async._core.errors import WorkerCrashedError
+from pygame_async._lanes.process.channel import receive_bulk
+from pygame_async._lanes.process.handle import EXIT_CHECK_INTERVAL, WorkerHandle
+from pygame_async._lanes.process.lifecycle import Lifecycle
+from pygame_async._lanes.process.reaping import Reaper, _out_of_memory
+from pygame_async._lanes.process.receiving import Receiver
+from pygame_async._lanes.process.state import LaneState
+from pygame_async._lanes.process.wire import WireError
+
+logger = logging.getLogger("pygame_async")
+
+_POLLED_WINDOW = 0.002  # seconds after an update() during which the game counts as polling
+_LONGEST_WAIT = 3600.0  # seconds: poll() takes no more than about 24 days
+_READABLE = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
+
+
+class IoThread:
+    """The loop described in the module docstring, on a daemon thread of its own."""
+
+    def __init__(
+        self, state: LaneState, lifecycle: Lifecycle, receiver: Receiver, reaper: Reaper
+    ) -> None:
+        self._state = state
+        self._lifecycle = lifecycle
+        self._receiver = receiver
+        self._reaper = reaper
+        self._thread = threading.Thread(target=self._run, name="pygame_async-io", daemon=True)
+
+    def start(self) -> None:
+        """Start the loop."""
+        self._thread.start()
+
+    def join(self, timeout: float | None) -> None:
+        """Wait for the loop to end (it ends once the lane has closed)."""
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            while self._turn():
+                pass
+        except BaseException as exc:  # our bug: say so everywhere rather than hang
+            self._abandon(exc)
+        finally:
+            self._state.rouser.close()
+            for release in self._state.release_at_end:
+                release()
+
+    def _turn(self) -> bool:
+        """One turn of the loop; False once the lane has closed and no worker is left."""
+        state = self._state
+        with state.ledger.lock:
+            if state.closed and not state.workers:
+                return False
+            now = time.monotonic()
+            polled = now - state.polled_at < _POLLED_WINDOW or state.waiting_reader
+            poller = select.poll()
+            poller.register(state.rouser.fileno, select.POLLIN)
+            exits: dict[int, WorkerHandle] = {}
+            sockets: dict[int, WorkerHandle] = {}
+            bulk: list[WorkerHandle] = []
+            check_exits = False
+            for worker in state.workers:
+                if worker.exited:
+                    continue
+                exits[worker.exit_fd] = worker
+                poller.register(worker.exit_fd, select.POLLIN)
+                check_exits = check_exits or not worker.watched_by_pidfd
+                mask = 0
+                readable = worker.alive and not worker.reader.eof and worker.bulk is None
+                if readable and not (polled and worker.in_flight):
+                    mask |= _READABLE
+                if worker.alive and worker.outbox:
+                    mask |= select.POLLOUT
+                if mask:
+                    sockets[worker.socket.fileno()] = worker
+                    poller.register(worker.socket.fileno(), mask)
+                if worker.bulk is not None and not worker.bulk_reading:
+                    worker.bulk_reading = True
+                    bulk.append(worker)
+            deadline = self._lifecycle.next_deadline()
+        for worker in bulk:
+            threading.Thread(
+                target=self._bulk_read, args=(worker,), name="pygame_async-bulk", daemon=True
+            ).start()
+        timeout = (
+            _LONGEST_WAIT if deadline is None else min(max(0.0, deadline - now), _LONGEST_WAIT)
+        )
+        if polled:
+            timeout = min(timeout, _POLLED_WINDOW)
+        if check_exits:
+            timeout = min(timeout, EXIT_CHECK_INTERVAL)
+        events = poller.poll(math.ceil(timeout * 1000))  # rounded up: never wake too early
+        for descriptor, event in events:
+            if descriptor == state.rouser.fileno:
+                with state.ledger.lock:
+                    state.rouser.drain()
+            elif descriptor in exits:
+                self._reaper.reap(exits[descriptor])
+            elif descriptor in sockets:
+                self._serve_socket(sockets[descriptor], event)
+        if check_exits:
+            for worker in list(exits.values()):
+                if not worker.watched_by_pidfd and not worker.exited and worker.has_exited():
+                    self._reaper.reap(worker)
+        with state.ledger.lock:
+            self._lifecycle.expire()
+            news = bool(state.ledger.to_post or state.ledger.completed or state.ledger.progressed)
+        if news:
+            state.ledger.announce()
+        return True
+
+    def _serve_socket(self, worker: WorkerHandle, event: int) -> None:
+        """Write and read what is ready on one worker's socket; a failure costs that worker."""
+        try:
+            if event & select.POLLOUT:
+                with self._state.ledger.lock:
+                    worker.send_nowait()
+            if event & _READABLE:
+                self._receiver.read(worker)
+        except Exception as exc:
+            self._give_up_on(worker, exc)
+
+    def _bulk_read(self, worker: WorkerHandle) -> None:
+        """Read the frame set aside for a bulk read, then file it (on a thread of its own)."""
+        state = self._state
+        try:
+            with worker.reading:
+                frame = worker.bulk
+                if frame is None or worker.reaped:
+                    return  # the reaper read it meanwhile
+                reason: Exception | None = None
+                try:
+                    reply = receive_bulk(worker.socket, frame, worker_gone=lambda: worker.exited)
+                except (EOFError, OSError):
+                    worker.reader.truncated = True  # it died while sending this: its call fails
+                    reply = None
+                except MemoryError:
+                    reply, reason = None, _out_of_memory(worker, frame.length)
+                except WireError as exc:
+                    reply, reason = None, exc
+                with state.ledger.lock:
+                    worker.bulk = None
+                    if reply is not None:
+                        self._receiver.file(worker, [reply])
+                    elif isinstance(reason, WireError):
+                        self._receiver.refuse(worker, str(reason))
+                    elif reason is not None:
+                        logger.error("%s", reason)
+                        self._lifecycle.kill(worker, reason)
+        except Exception as exc:
+            self._give_up_on(worker, exc)
+        finally:
+            with state.ledger.lock:
+                worker.bulk_reading = False
+                state.rouser.rouse()
+        state.ledger.announce()
+
+    def _give_up_on(self, worker: WorkerHandle, error: Exception) -> None:
+        """Kill a worker whose handling raised unexpectedly; fail its call, log once."""
+        logger.error(
+            "pygame_async internal error handling worker %s; killing it", worker.pid, exc_info=error
+        )
+        crash = WorkerCrashedError(
+            f"the worker process (pid {worker.pid}) was killed and replaced after an internal "
+            f"error of pygame_async while reading from it ({type(error).__name__}: {error}); "
+            "please report this bug",
+            pid=worker.pid,
+            exitcode=None,
+        )
+        crash.__cause__ = error
+        with self._state.ledger.lock:
+            self._lifecycle.kill(worker, crash)
+
+    def _abandon(self, error: BaseException) -> None:
+        """Break the pool (the loop itself failed): end every worker, release everything."""
+        state = self._state
+        with state.ledger.lock:
+            state.ledger.break_down(error)
+            workers, state.workers = list(state.workers), []
+            state.spawn_requests = 0
+            state.closing = True
+            for worker in workers:
+                worker.kill()
+        for worker in workers:
+            worker.process.join(1.0)  # killed: at once
+            worker.close()
+        with state.ledger.lock:
+            if not state.closed:
+                state.closed = True
+                state.ledger.lane_closed()
+            state.spawn_wanted.notify_all()

@@ -1,0 +1,110 @@
+"""A thread blocked in ``wait()`` or ``Task.result()`` reads the busy workers' replies itself.
+
+A reply then wakes one thread, the one waiting for it, instead of the I/O
+thread and then the waiter (see benchmarks "round_trip").  One thread at a
+time becomes the *waiting reader*: it blocks on the busy workers' sockets
+plus a *news* pipe, which every change of the ledger writes to while a
+reader waits (a call made by another thread, a crash, a thread-lane
+completion, shutdown), so it misses nothing.  Other waiting threads wait
+on the ledger's condition.  Arming happens under the pool's lock, after the
+caller checked the ledger under that same lock, so nothing slips in between.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import select
+import threading
+import time
+
+from pygame_async._core.interrupts import blocking
+from pygame_async._lanes.process.handle import WorkerHandle
+from pygame_async._lanes.process.receiving import Receiver
+from pygame_async._lanes.process.state import LaneState
+
+_LONGEST_WAIT = 3600.0  # seconds: longer waits are made of several
+_PATIENCE = 0.001  # seconds a reader waits for a socket another thread is reading
+
+
+class WaitingReader:
+    """Blocks a game thread until the pool changes, reading replies meanwhile."""
+
+    def __init__(self, state: LaneState, receiver: Receiver) -> None:
+        self._state = state
+        self._receiver = receiver
+        self._news_read, self._news_write = os.pipe()
+        os.set_blocking(self._news_write, False)
+        self._news_sent = False
+        state.ledger.add_listener(self._on_change)
+
+    def block(self, seen: int, timeout: float | None) -> None:
+        """Wait until ``Ledger.changes`` moves past ``seen`` or ``timeout`` passes."""
+        state = self._state
+        ledger = state.ledger
+        with ledger.lock:
+            if ledger.changes != seen or ledger.broken is not None:
+                return
+            busy = [
+                worker
+                for worker in state.workers
+                if worker.in_flight
+                and worker.alive
+                and worker.bulk is None
+                and not worker.reader.eof
+            ]
+            if state.waiting_reader or not busy:
+                self._stop_polling()
+                blocking(ledger.changed.wait, _bounded(timeout))
+                return
+            state.waiting_reader = True
+        try:
+            ready = blocking(self._wait_for_news, busy, timeout)
+        finally:
+            with ledger.lock:
+                state.waiting_reader = False
+                state.polled_at = time.monotonic()  # like update(): the I/O thread waits a moment
+                if self._news_sent:
+                    self._news_sent = False
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(self._news_read, 4096)
+        for worker in ready:
+            self._receiver.read(worker, patience=_PATIENCE)
+
+    def _wait_for_news(self, busy: list[WorkerHandle], timeout: float | None) -> list[WorkerHandle]:
+        """Block until a watched socket has a reply, news arrives, or ``timeout`` passes."""
+        poller = select.poll()
+        poller.register(self._news_read, select.POLLIN)
+        by_descriptor = {}
+        for worker in busy:
+            descriptor = worker.socket.fileno()
+            by_descriptor[descriptor] = worker
+            poller.register(descriptor, select.POLLIN)
+        limit = _LONGEST_WAIT if timeout is None else min(timeout, _LONGEST_WAIT)
+        events = poller.poll(math.ceil(limit * 1000))  # rounded up: never wake too early
+        return [by_descriptor[fd] for fd, _ in events if fd in by_descriptor]
+
+    def _on_change(self) -> None:
+        """Wake the waiting reader, if any: the ledger changed (under the pool's lock)."""
+        if self._state.waiting_reader and not self._news_sent:
+            self._news_sent = True
+            with contextlib.suppress(BlockingIOError):
+                os.write(self._news_write, b"!")
+
+    def _stop_polling(self) -> None:
+        """Before blocking elsewhere: from now on the I/O thread must read every reply."""
+        state = self._state
+        if state.polled_at != -math.inf:
+            state.polled_at = -math.inf
+            state.rouser.rouse()
+
+    def close(self) -> None:
+        """Release the news pipe."""
+        os.close(self._news_read)
+        os.close(self._news_write)
+
+
+def _bounded(timeout: float | None) -> float | None:
+    """Clamp a timeout the threading module would refuse as too large; it is as good as none."""
+    return None if timeout is None else min(timeout, threading.TIMEOUT_MAX)

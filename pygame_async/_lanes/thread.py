@@ -1,0 +1,194 @@
+"""The thread lane: calls run on threads of the game process, arguments passed by reference.
+
+For work that releases the GIL (decoders, file reads) or must happen in the
+game process.  A lane of ``width`` threads, started as calls need them;
+each takes the next queued call, runs it with no lock held, and files its
+outcome in the ledger.  Callbacks still run only in ``update()`` on the
+game's thread.  A running call cannot be stopped (threads cannot be
+killed), so ``cancel()`` only drops calls that have not started.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pygame_async._core import progress
+from pygame_async._core.call_queue import CallQueue
+from pygame_async._core.definitions import Definition
+from pygame_async._core.errors import CallAbortedError
+from pygame_async._core.interrupts import blocking
+from pygame_async._core.ledger import Ledger
+from pygame_async._core.task import Task
+
+logger = logging.getLogger("pygame_async")
+
+
+class _Reporter:
+    """Progress of a thread-lane call goes straight into the ledger."""
+
+    __slots__ = ("_ledger", "_task")
+
+    def __init__(self, ledger: Ledger, task: Task) -> None:
+        self._ledger = ledger
+        self._task = task
+
+    def report(self, fraction: float, message: str | None) -> None:
+        with self._ledger.lock:
+            self._ledger.record_progress(self._task, fraction, message)
+            self._ledger.notify()
+        self._ledger.announce()
+
+
+class ThreadLane:
+    """Threads of the game process: the :class:`~pygame_async._core.lane.Lane` they implement."""
+
+    kind = "thread"
+
+    def __init__(self, ledger: Ledger, queue: CallQueue, width: int) -> None:
+        self._ledger = ledger
+        self._queue = queue
+        self._width = width
+        self._threads: list[threading.Thread] = []
+        self._idle = 0  # threads waiting for a call
+        self._work = threading.Condition(ledger.lock)
+        self._closing = False
+        self._closed = False
+        self._count = 0
+
+    # -- definitions and calls: under the pool's lock unless said -------------------
+
+    def prepare_definition(self, name: str, function: Callable[..., Any]) -> Any:
+        """Return the function itself: nothing crosses a process boundary."""
+        return function
+
+    def pack_arguments(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Return the arguments themselves: they are passed by reference."""
+        return (args, kwargs)
+
+    def define(self, definition: Definition) -> None:
+        """Nothing to send anywhere."""
+
+    def forget(self, definition: Definition) -> None:
+        """Nothing to drop anywhere."""
+
+    def dispatch(self) -> None:
+        """Wake an idle thread for the queued calls, or start one if there is room."""
+        if not self._queue:
+            return
+        if self._idle:
+            self._work.notify(len(self._queue))
+        elif len(self._threads) < self._width:
+            self._count += 1
+            thread = threading.Thread(
+                target=self._serve, name=f"pygame_async-thread-{self._count}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+
+    def cancel(self, task: Task, kill: bool) -> bool:
+        """Refuse: a call a thread took is running, and threads cannot be stopped."""
+        return False
+
+    def collect(self) -> None:
+        """Nothing to gather: outcomes are filed as calls end."""
+
+    def block(self, seen: int, timeout: float | None) -> None:
+        """Wait on the ledger's condition until it changes."""
+        with self._ledger.lock:
+            if self._ledger.changes == seen and self._ledger.broken is None:
+                limit = None if timeout is None else min(timeout, threading.TIMEOUT_MAX)
+                blocking(self._ledger.changed.wait, limit)
+
+    # -- width --------------------------------------------------------------------
+
+    def worker_count(self) -> int:
+        """How many calls may run at once."""
+        return self._width
+
+    def add_worker(self) -> None:
+        """Allow one more call at once."""
+        self._width += 1
+        self.dispatch()
+
+    def stop_workers(self, amount: int) -> None:
+        """Allow ``amount`` fewer calls at once; busy threads leave after their call."""
+        self._width = max(0, self._width - amount)
+        self._work.notify_all()
+
+    def close(self) -> None:
+        """Finish the queued calls, then let every thread leave."""
+        self._closing = True
+        self.dispatch()
+        self._work.notify_all()
+        self._close_if_done()
+
+    def join(self, timeout: float | None) -> None:
+        """Wait for the lane's threads to end."""
+        for thread in list(self._threads):
+            if thread is not threading.current_thread():
+                thread.join(timeout)
+
+    def kill_at_exit(self) -> None:
+        """Threads are daemons: the interpreter abandons what they run."""
+
+    # -- a thread of the lane ------------------------------------------------------
+
+    def _serve(self) -> None:
+        ledger = self._ledger
+        me = threading.current_thread()
+        while True:
+            with ledger.lock:
+                task = self._next_call()
+                if task is None:
+                    self._threads.remove(me)
+                    self._close_if_done()
+                    return
+            self._run(task)
+
+    def _next_call(self) -> Task | None:
+        """Wait (under the lock) for a call this thread may run; None when it must leave."""
+        while True:
+            if len(self._threads) > self._width:
+                return None
+            if self._queue:
+                task = self._queue.pop()
+                self._ledger.take(task)
+                return task
+            if self._closing:
+                return None
+            self._idle += 1
+            try:
+                self._work.wait()
+            finally:
+                self._idle -= 1
+
+    def _run(self, task: Task) -> None:
+        ledger = self._ledger
+        function = task.definition.payload
+        args, kwargs = task.arguments
+        try:
+            with progress.reporting(_Reporter(ledger, task)):
+                value = function(*args, **kwargs)
+        except BaseException as exc:
+            error = exc
+            if not isinstance(exc, Exception):  # SystemExit here would end only this thread
+                error = CallAbortedError(
+                    f"{task.name!r} raised {type(exc).__name__}: {exc}", type(exc).__qualname__
+                )
+                error.__cause__ = exc
+            with ledger.lock:
+                ledger.fail(task, error)
+                ledger.notify()
+        else:
+            with ledger.lock:
+                ledger.finish_with_value(task, value)
+                ledger.notify()
+        ledger.announce()
+
+    def _close_if_done(self) -> None:
+        if self._closing and not self._threads and not self._closed:
+            self._closed = True
+            self._ledger.lane_closed()

@@ -1,0 +1,99 @@
+"""The one place the tests read the pool's private state (white-box).
+
+A change to the pool's insides changes this file, not the tests.  Importable
+by the game scripts tests run in subprocesses (tests/ is on their path).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pygame_async
+from pygame_async._core import default
+
+
+def default_pool() -> pygame_async.Pool | None:
+    """The pool load() made, if it is still loaded."""
+    return default._pool
+
+
+def workers(pool: pygame_async.Pool) -> list[Any]:
+    """The pool's worker handles, alive or not yet reaped."""
+    return list(pool._lane._state.workers)  # type: ignore[attr-defined]
+
+
+def worker_pids(pool: pygame_async.Pool) -> list[int]:
+    """The pids of the pool's worker processes."""
+    return [worker.pid for worker in workers(pool) if worker.pid]
+
+
+def accepting_pids(pool: pygame_async.Pool) -> set[int]:
+    """The pids of the workers that take calls."""
+    return {worker.pid for worker in workers(pool) if worker.accepts_calls}
+
+
+def idle_count(pool: pygame_async.Pool) -> int:
+    """How many workers are idle."""
+    return sum(worker.idle for worker in workers(pool))
+
+
+def pid_running(pool: pygame_async.Pool, task: pygame_async.Task) -> int:
+    """The pid of the worker whose current call is ``task``."""
+    return next(worker.pid for worker in workers(pool) if worker.task is task)
+
+
+def known_definitions(pool: pygame_async.Pool, pid: int) -> set[int]:
+    """The definition ids a worker has been sent."""
+    (worker,) = [worker for worker in workers(pool) if worker.pid == pid]
+    return set(worker.known_definitions)
+
+
+def current_definition(pool: pygame_async.Pool, name: str) -> Any:
+    """The current Definition of ``name``."""
+    return pool._definitions.lookup(name)
+
+
+def waiting_reader(pool: pygame_async.Pool) -> bool:
+    """True while a thread blocked in wait()/result() reads the busy workers itself."""
+    return bool(pool._lane._state.waiting_reader)  # type: ignore[attr-defined]
+
+
+def waiting_threads(pool: pygame_async.Pool) -> int:
+    """How many threads block in wait() or Task.result().
+
+    One of them may be reading the busy workers' sockets; the others wait on
+    the ledger's condition.
+    """
+    return len(getattr(pool._ledger.changed, "_waiters", ())) + waiting_reader(pool)
+
+
+def io_thread_alive(pool: pygame_async.Pool) -> bool:
+    """True while the pool's I/O thread runs."""
+    return bool(pool._lane._io._thread.is_alive())  # type: ignore[attr-defined]
+
+
+def kill_at_exit(pool: pygame_async.Pool, timeout: float) -> None:
+    """What the interpreter's exit does to a live pool."""
+    pool._kill_at_exit(timeout=timeout)
+
+
+def is_at_rest(pool: pygame_async.Pool) -> bool:
+    """True if nothing is queued, pending, waiting for delivery or running."""
+    ledger = pool._ledger
+    return (
+        not (pool._queue or ledger.completed or ledger.to_post or ledger.progressed)
+        and ledger.pending == 0
+        and ledger.in_flight == 0
+        and all(worker.task is None for worker in workers(pool))
+    )
+
+
+def calls_made(pool: pygame_async.Pool) -> int:
+    """How many tasks the pool has made so far."""
+    return next(pool._ledger.task_ids) - 1
+
+
+def channel(pool: pygame_async.Pool, pid: int) -> Any:
+    """The game's end of a worker's socket."""
+    (worker,) = [worker for worker in workers(pool) if worker.pid == pid]
+    return worker.socket
