@@ -3,54 +3,36 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from pygame_async._core.task import Task
 
 
-class CallQueue:
+class CallQueue(deque[Task]):
     """Calls made and not yet handed to a lane; the next one is taken first.
 
-    One per lane.  Only used under the pool's lock.
+    One per lane, only used under the pool's lock.  A deque underneath:
+    every call passes through here, so its common operations are the
+    deque's own (C) methods under names that say what they mean.
     """
 
-    __slots__ = ("_tasks",)
+    __slots__ = ()
 
-    def __init__(self) -> None:
-        self._tasks: deque[Task] = deque()
-
-    def __len__(self) -> int:
-        return len(self._tasks)
-
-    def __bool__(self) -> bool:
-        return bool(self._tasks)
-
-    def __iter__(self) -> Iterator[Task]:
-        return iter(self._tasks)
-
-    def push(self, task: Task) -> None:
-        """Queue a new call after the others."""
-        self._tasks.append(task)
+    push = deque.append
+    """Queue a new call after the others."""
+    pop_next = deque.popleft
+    """Take the call that goes next."""
 
     def peek(self) -> Task:
         """Return the call that goes next (the queue must not be empty)."""
-        return self._tasks[0]
-
-    def pop(self) -> Task:
-        """Take the call that goes next."""
-        return self._tasks.popleft()
+        return self[0]
 
     def put_back(self, tasks: Iterable[Task]) -> None:
         """Return calls a lane took but never started, to go first, in their order."""
-        for task in reversed(list(tasks)):
-            self._tasks.appendleft(task)
-
-    def remove(self, task: Task) -> None:
-        """Drop a queued call (it was cancelled)."""
-        self._tasks.remove(task)
+        self.extendleft(reversed(list(tasks)))
 
     def take_all(self) -> list[Task]:
         """Empty the queue, returning what it held in order."""
-        tasks = list(self._tasks)
-        self._tasks.clear()
+        tasks = list(self)
+        self.clear()
         return tasks

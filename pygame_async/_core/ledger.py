@@ -105,7 +105,8 @@ class Ledger:
 
     def finish(self, task: Task, outcome: Outcome) -> None:
         """Finish a taken call with an outcome the game opens later."""
-        self._leave_flight(task)
+        if task.state is TaskState.ASSIGNED:
+            self.in_flight -= 1
         task._record(outcome)
         self._file(task)
 
@@ -160,7 +161,10 @@ class Ledger:
             self.in_flight -= 1
 
     def _file(self, task: Task) -> None:
-        self._settle(task.definition)
+        definition = task.definition
+        definition.live_calls -= 1
+        if not definition.current and not definition.live_calls:
+            self._retire(definition)
         if self.state is not PoolState.RUNNING:
             self.pending -= 1  # shutdown() runs no callbacks
         elif task._posted:
@@ -173,8 +177,11 @@ class Ledger:
         """One call on ``definition`` is over: lanes forget a version nothing needs."""
         definition.live_calls -= 1
         if definition.retirable:
-            for lane in self.lanes:
-                lane.forget(definition)
+            self._retire(definition)
+
+    def _retire(self, definition: Definition) -> None:
+        for lane in self.lanes:
+            lane.forget(definition)
 
     # -- delivery: never under self.lock -------------------------------------------------
 

@@ -27,12 +27,21 @@ _current = threading.local()
 @contextlib.contextmanager
 def reporting(reporter: Reporter) -> Iterator[None]:
     """Route ``report_progress()`` on this thread to ``reporter`` while a call runs."""
-    previous = getattr(_current, "reporter", None)
-    _current.reporter = reporter
+    previous = set_reporter(reporter)
     try:
         yield
     finally:
-        _current.reporter = previous
+        set_reporter(previous)
+
+
+def set_reporter(reporter: Reporter | None) -> Reporter | None:
+    """Route ``report_progress()`` on this thread to ``reporter``; return the previous one.
+
+    For a worker's serve loop, which sets one reporter for all its calls.
+    """
+    previous: Reporter | None = getattr(_current, "reporter", None)
+    _current.reporter = reporter
+    return previous
 
 
 def report_progress(fraction: float, message: str | None = None) -> None:

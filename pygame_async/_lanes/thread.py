@@ -154,7 +154,7 @@ class ThreadLane:
             if len(self._threads) > self._width:
                 return None
             if self._queue:
-                task = self._queue.pop()
+                task = self._queue.pop_next()
                 self._ledger.take(task)
                 return task
             if self._closing:

@@ -1,15 +1,17 @@
-"""The game's end of a worker's socket: writes and reads that never block the game.
+"""The game's end of a worker's sockets: writes and reads that never block the game.
 
 * :class:`Outbox` queues what the game has to send a worker and writes as
-  much as the socket takes *without blocking*; the lane's I/O thread writes
-  the rest when the socket has room.  A worker that stops reading (stopped,
-  stuck, or busy writing a big reply) costs nothing but its own outbox.
-* :class:`FrameReader` reads whole frames without blocking, keeping a frame
-  that arrived in part for the next read; any thread may read, one at a time.
-* A frame with raw buffers after it, or a long one, is left to a *bulk*
-  read (:func:`receive_bulk`) on a thread of its own, which may block on
-  that one worker's socket, with the GIL released, holding no lock of the
-  pool's: megabytes then cost the game's thread nothing.
+  much as the main socket takes *without blocking*; the lane's I/O thread
+  writes the rest when there is room.  A worker that stops reading
+  (stopped, stuck, or busy writing a big reply) costs nothing but its own
+  outbox.
+* :class:`FrameReader` reads the main socket without blocking, many frames
+  per system call, keeping a frame that arrived in part for the next read;
+  any thread may read, one at a time.
+* What a frame sends on the bulk socket (raw buffers, a long body) is read
+  by :func:`receive_bulk`, on a thread of its own, which blocks on that one
+  socket with the GIL released, holding no lock of the pool's: megabytes
+  then cost the game's thread nothing.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from typing import Any, NamedTuple
 from pygame_async._lanes.process import wire
 from pygame_async._lanes.process.wire import FromWorker, Reply, Result, WireError
 
-INLINE_BODY = 1 << 18
-"""Bodies up to this many bytes are read by whoever reads; longer ones in bulk."""
 _FRAMES_PER_READ = 256  # a reader returns after this many, so a flood cannot hold it
+_LONGEST_FRAME = wire.FRAME.size + wire.INLINE_BODY
+_CAPACITY = 2 * _LONGEST_FRAME  # the reader's buffer: room for a whole frame, and more
 _BUFFERS_PER_WRITE = 64  # chunks handed to one sendmsg()
 _BULK_PATIENCE = 0.1  # seconds a bulk read waits before checking its worker is alive
 
@@ -39,16 +41,17 @@ _NOWAIT = _DONTWAIT | getattr(socket, "MSG_NOSIGNAL", 0)
 _HUGE_PAGES: int | None = getattr(mmap, "MADV_HUGEPAGE", None)  # Linux only
 
 
-def prepare(channel: socket.socket) -> None:
-    """Set up the game's end of a worker's socket for the reads and writes below."""
+def prepare(channel: socket.socket, bulk: socket.socket) -> None:
+    """Set up the game's ends of a worker's sockets for the reads and writes below."""
     if not _DONTWAIT:  # pragma: no cover - Windows
         channel.setblocking(False)
+        bulk.setblocking(False)
         return
     # A bulk read blocks in recv() with the GIL released; waking every so
     # often lets it notice that its worker died mid-message.
     seconds = int(_BULK_PATIENCE)
     micros = int((_BULK_PATIENCE - seconds) * 1_000_000)
-    channel.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", seconds, micros))
+    bulk.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", seconds, micros))
 
 
 class Outbox:
@@ -107,90 +110,109 @@ class Outbox:
 
 
 class BulkFrame(NamedTuple):
-    """A frame whose header has been read and whose body is left to a bulk read."""
+    """A frame that sent something on the bulk socket, read by :func:`receive_bulk`."""
 
     kind: FromWorker
     flags: int
     length: int
+    reply: Reply | None  # decoded already, if its body was on main
 
 
 class FrameReader:
-    """Reads whole frames from a worker's socket without ever blocking.
+    """Reads whole frames from a worker's main socket without ever blocking.
 
-    Only one thread reads at a time (the worker's reader lock); what arrived
-    of a frame stays here until the rest does.
+    Only one thread reads at a time (the worker's ``reading`` lock); what
+    arrived of a frame stays in the buffer until the rest does.  Reading
+    stops at a frame that sent something on bulk, until that is read.
     """
 
-    __slots__ = ("_body", "_channel", "_frame", "_got", "_header", "eof", "truncated")
+    __slots__ = ("_buffer", "_channel", "_end", "_start", "_view", "eof", "truncated")
 
     def __init__(self, channel: socket.socket) -> None:
         self._channel = channel
-        self._header = memoryview(bytearray(wire.FRAME.size))
-        self._frame: tuple[FromWorker, int] | None = None  # the frame whose body is being read
-        self._body = memoryview(bytearray())
-        self._got = 0  # bytes of the current header or body read so far
+        self._buffer = bytearray(_CAPACITY)
+        self._view = memoryview(self._buffer)
+        self._start = 0  # the first byte not parsed yet
+        self._end = 0  # one past the last byte received
         self.eof = False  # the worker's end is closed: nothing more will come
         self.truncated = False  # it closed in the middle of a frame
 
     def read_nowait(self) -> tuple[list[Reply], BulkFrame | None]:
-        """Return the replies that have arrived whole, and a frame left to a bulk read, if any.
+        """Return the replies that have arrived whole, and a frame with bulk data, if any.
 
         Raises :class:`WireError` when the worker sent something that is not
         a frame; nothing that follows can be trusted then.
         """
         replies: list[Reply] = []
-        while len(replies) < _FRAMES_PER_READ and not self.eof:
-            if self._frame is None:
-                if not self._fill(self._header):
-                    break
-                kind, flags, length = wire.FRAME.unpack(self._header)
-                known = wire.check_header(kind, flags, length)
-                if flags & wire.RAW_FOLLOWS or length > INLINE_BODY:
-                    return replies, BulkFrame(known, flags, length)
-                self._frame = (known, length)
-                self._body = memoryview(bytearray(length))
-            if not self._fill(self._body):
-                break
-            replies.append(wire.decode(self._frame[0], self._body))
-            self._frame = None
-        return replies, None
+        while True:
+            bulk = self._parse(replies)
+            if bulk is not None or len(replies) >= _FRAMES_PER_READ or not self._receive():
+                return replies, bulk
 
-    def _fill(self, view: memoryview) -> bool:
-        """Read into ``view`` what has arrived; True once it is full (then reset for the next)."""
-        while self._got < len(view):
-            try:
-                count = self._channel.recv_into(view[self._got :], len(view) - self._got, _NOWAIT)
-            except (BlockingIOError, InterruptedError):
-                return False
-            except OSError:
-                count = 0
-            if count == 0:
-                self.eof = True
-                self.truncated = self._got > 0 or self._frame is not None
-                return False
-            self._got += count
-        self._got = 0
+    def _parse(self, replies: list[Reply]) -> BulkFrame | None:
+        """Decode the whole frames in the buffer, up to one with bulk data."""
+        header = wire.FRAME
+        buffer, view = self._buffer, self._view
+        start, end = self._start, self._end
+        try:
+            while end - start >= header.size and len(replies) < _FRAMES_PER_READ:
+                kind, flags, length = header.unpack_from(buffer, start)
+                known = wire.check_header(kind, flags, length)
+                inline = 0 if flags & wire.BODY_ON_BULK else length
+                body = start + header.size
+                if end - body < inline:
+                    break  # the rest of this frame has not arrived yet
+                start = body + inline
+                if flags & wire.BODY_ON_BULK:
+                    return BulkFrame(known, flags, length, None)
+                reply = wire.decode_at(known, view, body, start)
+                if flags & wire.RAW_FOLLOWS:
+                    return BulkFrame(known, flags, length, reply)
+                replies.append(reply)
+            return None
+        finally:
+            self._start = start
+
+    def _receive(self) -> bool:
+        """Read what has arrived on main, without blocking; True if anything did."""
+        if self._start == self._end:
+            self._start = self._end = 0
+        elif _CAPACITY - self._end < _LONGEST_FRAME:
+            kept = self._end - self._start
+            self._buffer[:kept] = self._buffer[self._start : self._end]
+            self._start, self._end = 0, kept
+        try:
+            count = self._channel.recv_into(self._view[self._end :], _CAPACITY - self._end, _NOWAIT)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            count = 0
+        if count == 0:
+            self.eof = True
+            self.truncated = self._start != self._end
+            return False
+        self._end += count
         return True
 
 
-def receive_bulk(
-    channel: socket.socket, frame: BulkFrame, worker_gone: Callable[[], bool]
-) -> Reply:
-    """Read a frame's body and the raw buffers after it; blocks on this one socket.
+def receive_bulk(bulk: socket.socket, frame: BulkFrame, worker_gone: Callable[[], bool]) -> Reply:
+    """Read what a frame sent on the bulk socket: its body, its raw buffers; blocks there.
 
     ``worker_gone()`` tells whether the worker has exited: then what is not
     on the socket already never will be, and the read ends in ``EOFError``.
     Raises ``MemoryError`` if the game cannot hold what was announced, and
     :class:`WireError` for a malformed frame.
     """
-    body = bytearray(frame.length)
-    _receive_exactly(channel, memoryview(body), worker_gone)
-    reply = wire.decode(frame.kind, body)
+    reply = frame.reply
+    if reply is None:
+        body = bytearray(frame.length)
+        _receive_exactly(bulk, memoryview(body), worker_gone)
+        reply = wire.decode(frame.kind, body)
     if frame.flags & wire.RAW_FOLLOWS:
         if not isinstance(reply, Result) or not reply.layout:
             raise WireError(f"a {frame.kind.name} frame announcing raw buffers it does not list")
         buffers = tuple(
-            _receive_raw(channel, size, writable, worker_gone) for size, writable in reply.layout
+            _receive_raw(bulk, size, writable, worker_gone) for size, writable in reply.layout
         )
         reply = reply._replace(buffers=buffers)
     return reply
@@ -238,7 +260,8 @@ def _receive_bytes(channel: socket.socket, size: int, worker_gone: Callable[[], 
 def _recv_waiting(channel: socket.socket, size: int, worker_gone: Callable[[], bool]) -> bytes:
     while True:
         try:
-            data = channel.recv(size, socket.MSG_WAITALL)
+            # Once the worker is dead only what is on the socket can come: no waiting.
+            data = channel.recv(size, _NOWAIT if worker_gone() else socket.MSG_WAITALL)
         except (BlockingIOError, InterruptedError):
             _patience(channel)
             if worker_gone() and _drained(channel):
@@ -254,8 +277,9 @@ def _receive_exactly(
 ) -> None:
     received = 0
     while received < len(view):
+        flags = _NOWAIT if worker_gone() else socket.MSG_WAITALL
         try:
-            count = channel.recv_into(view[received:], len(view) - received, socket.MSG_WAITALL)
+            count = channel.recv_into(view[received:], len(view) - received, flags)
         except (BlockingIOError, InterruptedError):
             _patience(channel)
             if worker_gone() and _drained(channel):

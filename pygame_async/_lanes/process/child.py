@@ -1,9 +1,10 @@
 """What runs inside a worker process: :func:`main`, then the serve loop.
 
 A worker is a process started by the pool (see :mod:`.spawning`) with one
-end of a stream socket.  It reads batches of operations from it and writes
-one frame per reply (see :mod:`.wire`), each as soon as its call ends and
-before the next one starts, so a crash never loses a finished call.
+end of each of its two sockets.  It reads batches of operations from main
+and writes one frame per reply (see :mod:`.wire`), each as soon as its call
+ends and before the next one starts, so a crash never loses a finished call;
+big bodies and raw buffers go on bulk.
 
 The worker keeps a registry of definitions: a function crosses the process
 boundary, with everything it closes over, once per worker and version, and
@@ -39,18 +40,24 @@ from pygame_async._lanes.process.wire import FailureKind, RemoteFailure, ToWorke
 # Progress reports are sent at most this often; the latest one in between is
 # kept, and sent before the call's reply, so the game always ends up with it.
 _PROGRESS_INTERVAL = 0.01
+# While calls are queued here, the socket is checked for news (a SKIP, most
+# likely) at most this often: a system call per tiny call would cost more
+# than the call.
+_INPUT_CHECK_INTERVAL = 0.0005
 
-_channel: socket.socket | None = None  # this worker's end of its socket
+_channel: socket.socket | None = None  # this worker's end of its main socket
 
 
-def main(channel: socket.socket, setup: bytes | None, memory_limit: int | None) -> None:
+def main(
+    channel: socket.socket, bulk: socket.socket, setup: bytes | None, memory_limit: int | None
+) -> None:
     """Run the worker process: prepare, serve until told to stop, leave."""
     global _channel
     _channel = channel
     code = 0
     try:
         _prepare()
-        _Server(channel, memory_limit).serve(setup)
+        _Server(channel, bulk, memory_limit).serve(setup)
     except BaseException:  # a broken pipe (the game is gone), or worse: nothing to tell
         code = 1
     finally:
@@ -95,15 +102,20 @@ def _exit_when_closed(sentinel: int) -> None:
 
 
 class _ProgressReporter:
-    """Sends the running call's progress to the game, throttled."""
+    """Sends the running call's progress to the game, throttled; one per worker."""
 
-    __slots__ = ("_channel", "_pending", "_sent_at", "_task_id")
+    __slots__ = ("_pending", "_sent_at", "_server", "_task_id")
 
-    def __init__(self, channel: socket.socket, task_id: int) -> None:
-        self._channel = channel
-        self._task_id = task_id
+    def __init__(self, server: _Server) -> None:
+        self._server = server
+        self._task_id = 0
         self._sent_at = -math.inf
         self._pending: tuple[float, str | None] | None = None
+
+    def start(self, task_id: int) -> None:
+        """Report for this call from now on."""
+        self._task_id = task_id
+        self._sent_at = -math.inf
 
     def report(self, fraction: float, message: str | None) -> None:
         now = time.monotonic()
@@ -120,14 +132,17 @@ class _ProgressReporter:
             self._pending = None
 
     def _send(self, fraction: float, message: str | None) -> None:
-        self._channel.sendall(wire.encode_progress(self._task_id, fraction, message))
+        self._server.send(wire.encode_progress(self._task_id, fraction, message))
 
 
 class _Server:
     """The serve loop: operations in, one reply out per call, in order."""
 
-    def __init__(self, channel: socket.socket, memory_limit: int | None) -> None:
+    def __init__(
+        self, channel: socket.socket, bulk: socket.socket, memory_limit: int | None
+    ) -> None:
         self._channel = channel
+        self._bulk = bulk
         self._memory_limit = memory_limit
         self._registry: dict[int, Callable[..., Any] | RemoteFailure] = {}
         # The pool may hand us several short calls at once; a SKIP for one of
@@ -138,6 +153,9 @@ class _Server:
         self._poller = select.poll() if hasattr(select, "poll") else None
         if self._poller is not None:
             self._poller.register(channel.fileno(), select.POLLIN)
+        self._checked_input_at = -math.inf
+        self._reporter = _ProgressReporter(self)
+        progress.set_reporter(self._reporter)
 
     def serve(self, setup: bytes | None) -> None:
         if setup is not None:
@@ -145,13 +163,14 @@ class _Server:
                 initializer, initargs = serialization.loads(setup)
                 initializer(*initargs)
             except BaseException as exc:
-                self._send(wire.encode_start_failed(_failure(FailureKind.RAISED, exc)))
+                self.send(wire.encode_start_failed(_failure(FailureKind.RAISED, exc)))
                 return
-        self._send(wire.encode_hello(os.getpid()))
+        self.send(wire.encode_hello(os.getpid()))
         while True:
             if not self._pending or self._has_input():
                 if not self._read_batch():
                     return  # the game is gone: nobody is left to serve
+                self._checked_input_at = -math.inf  # more may have come: look again at once
                 continue
             operation = self._pending.popleft()
             kind = operation[0]
@@ -165,12 +184,26 @@ class _Server:
             elif kind == ToWorker.STOP:
                 return
 
-    def _send(self, *parts: bytes | memoryview) -> None:
-        for part in parts:
-            self._channel.sendall(part)
+    def send(self, message: wire.Message, buffers: list[pickle.PickleBuffer] | None = None) -> None:
+        """Send one message, its body on bulk if it is long, then its raw buffers on bulk."""
+        kind, body = message
+        flags = wire.RAW_FOLLOWS if buffers else 0
+        if len(body) > wire.INLINE_BODY:
+            self._channel.sendall(wire.FRAME.pack(kind, flags | wire.BODY_ON_BULK, len(body)))
+            self._bulk.sendall(body)
+        else:
+            self._channel.sendall(wire.FRAME.pack(kind, flags, len(body)) + body)
+        for buffer in buffers or ():
+            with buffer.raw() as view:
+                self._bulk.sendall(view)
+            buffer.release()  # a Surface stays locked while its buffer is exported
 
     def _has_input(self) -> bool:
         """Tell, without blocking, whether the game has sent more (it is asked between calls)."""
+        now = time.monotonic()
+        if now - self._checked_input_at < _INPUT_CHECK_INTERVAL:
+            return False
+        self._checked_input_at = now
         if self._poller is None:
             return bool(connection.wait([self._channel], 0))
         return bool(self._poller.poll(0))
@@ -200,7 +233,7 @@ class _Server:
         for queued in self._pending:
             if queued[0] == ToWorker.CALL and queued[1] == task_id:
                 self._pending.remove(queued)
-                self._send(wire.encode_skipped(task_id))
+                self.send(wire.encode_skipped(task_id))
                 return
 
     def _call(self, task_id: int, definition_id: int, arguments: bytes) -> None:
@@ -209,11 +242,11 @@ class _Server:
         if isinstance(function, RemoteFailure):
             self._reply(wire.encode_failed(task_id, 0.0, function))
             return
-        reporter = _ProgressReporter(self._channel, task_id)
+        reporter = self._reporter
+        reporter.start(task_id)
         try:
-            with progress.reporting(reporter):
-                args, kwargs = serialization.loads(arguments)
-                value = function(*args, **kwargs)
+            args, kwargs = serialization.loads(arguments)
+            value = function(*args, **kwargs)
         except BaseException as exc:
             kind = FailureKind.RAISED if isinstance(exc, Exception) else FailureKind.EXITED
             reporter.flush()
@@ -232,18 +265,14 @@ class _Server:
                 layout.append((view.nbytes, not view.readonly))
         self._reply(wire.encode_result(task_id, _since(started), layout, blob), buffers)
 
-    def _reply(self, reply: bytes, buffers: list[pickle.PickleBuffer] | None = None) -> None:
+    def _reply(self, reply: wire.Message, buffers: list[pickle.PickleBuffer] | None = None) -> None:
         """Send a call's reply, and the raw buffers it announces, before anything else runs."""
         if self._memory_limit is not None:
             resident = _resident_memory()
             if resident is not None and resident > self._memory_limit:
                 # Before the reply, so the pool never gives us another call.
-                self._send(wire.encode_over_memory(resident))
-        self._send(reply)
-        for buffer in buffers or ():
-            with buffer.raw() as view:
-                self._channel.sendall(view)
-            buffer.release()  # a Surface stays locked while its buffer is exported
+                self.send(wire.encode_over_memory(resident))
+        self.send(reply, buffers)
 
 
 def _receive_into(channel: socket.socket, view: memoryview) -> bool:

@@ -44,20 +44,13 @@ class Dispatcher:
         """
         state = self._state
         queue = state.queue
-        touched: list[WorkerHandle] = []
-        while queue:
-            worker = self._pick_worker(queue.peek(), prefetch)
-            if worker is None:
-                break
-            self._start_call(worker, queue.pop())
-            if worker not in touched:
-                touched.append(worker)
-        for worker in touched:
-            self.flush(worker)
-        if queue and state.start_failure is not None and not state.can_run_calls():
-            for task in queue.take_all():  # no worker will ever run them: say why now
-                state.ledger.fail(task, copy_start_error(state.start_failure))
-            state.ledger.notify()
+        if queue:
+            for worker in self._hand_out(prefetch):
+                self.flush(worker)
+            if queue and state.start_failure is not None and not state.can_run_calls():
+                for task in queue.take_all():  # no worker will ever run them: say why now
+                    state.ledger.fail(task, copy_start_error(state.start_failure))
+                state.ledger.notify()
         if state.closing:
             self._finish_closing()
 
@@ -67,48 +60,72 @@ class Dispatcher:
         if worker.outbox:
             self._state.rouser.rouse()  # the rest waits for room on the socket
 
-    def _pick_worker(self, task: Task, prefetch: bool) -> WorkerHandle | None:
-        """Choose the worker for the next queued call, or None if it must wait."""
-        workers = self._state.workers
-        for worker in workers:
-            if worker.idle:
-                return worker
-        estimate = task.definition.estimate
-        if not prefetch or task.timeout is not None or estimate is None:
-            return None  # a timeout counts from the start: never queue behind another call
+    def _hand_out(self, prefetch: bool) -> list[WorkerHandle]:
+        """Give queued calls to idle workers, then (``prefetch``) to busy ones; return those."""
+        queue = self._state.queue
+        idle = [worker for worker in self._state.workers if worker.state is WorkerState.READY]
+        touched: list[WorkerHandle] = []
         now = time.monotonic()
+        target: WorkerHandle | None = None  # the last busy worker given a call: likely again
+        while queue:
+            task = queue[0]
+            if idle:
+                worker = idle.pop(0)
+            elif not prefetch or task.timeout is not None or task.definition.estimate is None:
+                break  # a timeout counts from the start: never queue behind another call
+            else:
+                if target is None or not self._may_prefetch(target, task, now):
+                    target = self._prefetch_target(task, now)
+                    if target is None:
+                        break
+                worker = target
+            self._start_call(worker, queue.pop_next(), now)
+            if worker not in touched:
+                touched.append(worker)
+        return touched
+
+    def _prefetch_target(self, task: Task, now: float) -> WorkerHandle | None:
+        """Return the busy worker with the least queued work that may take a short call next."""
         best = None
-        for worker in workers:
-            if (
-                worker.state is WorkerState.BUSY
-                and len(worker.in_flight) < _PREFETCH_CALLS
-                and worker.queued_estimate + estimate <= _PREFETCH_SECONDS
-                # A busy worker that must first learn the function could keep
-                # the call waiting behind a big definition.
-                and task.definition.id in worker.known_definitions
-                # Nor one whose call runs far longer than it should (stopped,
-                # stuck): what it holds waits as long as it does.
-                and now - worker.running_since < _STALLED
-                and not worker.outbox
-                and (best is None or worker.queued_estimate < best.queued_estimate)
+        for worker in self._state.workers:
+            if self._may_prefetch(worker, task, now) and (
+                best is None or worker.queued_estimate < best.queued_estimate
             ):
                 best = worker
         return best
 
-    def _start_call(self, worker: WorkerHandle, task: Task) -> None:
+    @staticmethod
+    def _may_prefetch(worker: WorkerHandle, task: Task, now: float) -> bool:
+        """Tell whether a busy worker may take this short call after the ones it has."""
+        return (
+            worker.state is WorkerState.BUSY
+            and len(worker.in_flight) < _PREFETCH_CALLS
+            and worker.queued_estimate + (task.definition.estimate or 0.0) <= _PREFETCH_SECONDS
+            # A busy worker that must first learn the function could keep the
+            # call waiting behind a big definition.
+            and task.definition.id in worker.known_definitions
+            # Nor one whose call runs far longer than it should (stopped,
+            # stuck): what it holds waits as long as it does.
+            and now - worker.running_since < _STALLED
+            and not worker.outbox
+        )
+
+    def _start_call(self, worker: WorkerHandle, task: Task, now: float) -> None:
         """Hand a call to a worker; it leaves with the worker's next flush."""
         state = self._state
-        self.send_definition(worker, task.definition)
-        worker.queue((ToWorker.CALL, task.id, task.definition.id, task.arguments), call=task)
+        definition = task.definition
+        if definition.id not in worker.known_definitions:
+            self.send_definition(worker, definition)
+        worker.queue((ToWorker.CALL, task.id, definition.id, task.arguments), call=task)
         if not worker.in_flight:
-            worker.running_since = time.monotonic()
+            worker.running_since = now
             if task.timeout is not None:
                 worker.deadline = worker.running_since + task.timeout
                 state.rouser.rouse()  # its wait must end by the new deadline
             if state.waiting_reader:
                 state.ledger.notify()  # a socket to watch that the waiting thread does not
         worker.in_flight.append(task)
-        worker.queued_estimate += task.definition.estimate or 0.0
+        worker.queued_estimate += definition.estimate or 0.0
         worker.state = WorkerState.BUSY
         state.ledger.take(task)
 

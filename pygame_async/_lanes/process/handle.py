@@ -51,16 +51,22 @@ class WorkerHandle:
     ``reading``, which is taken before the pool's lock, never under it.
     """
 
-    def __init__(self, process: multiprocessing.process.BaseProcess, sock: socket.socket) -> None:
+    def __init__(
+        self,
+        process: multiprocessing.process.BaseProcess,
+        sock: socket.socket,
+        bulk: socket.socket,
+    ) -> None:
         self.process = process
         self.pid: int = process.pid or 0
-        self.socket = sock
-        channels.prepare(sock)
+        self.socket = sock  # main: batches out, frames in
+        self.bulk_socket = bulk  # what frames announce: raw buffers, long bodies
+        channels.prepare(sock, bulk)
         self.exit_fd, self._pidfd = _watch_exit(process)
         self.outbox = Outbox(sock)
         self.reader = FrameReader(sock)
         self.reading = threading.Lock()
-        self.bulk: BulkFrame | None = None  # a frame left to a bulk read
+        self.bulk: BulkFrame | None = None  # a frame whose bulk data is still to be read
         self.bulk_reading = False  # a bulk-read thread has it
         self.state = WorkerState.STARTING
         self.said_hello = False
@@ -174,9 +180,11 @@ class WorkerHandle:
         return exitcode
 
     def close(self) -> None:
-        """Release the socket, the pidfd and the process object (once reaped)."""
+        """Release the sockets, the pidfd and the process object (once reaped)."""
         with contextlib.suppress(OSError):
             self.socket.close()
+        with contextlib.suppress(OSError):
+            self.bulk_socket.close()
         if self._pidfd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._pidfd)

@@ -164,7 +164,9 @@ class IoThread:
                     return  # the reaper read it meanwhile
                 reason: Exception | None = None
                 try:
-                    reply = receive_bulk(worker.socket, frame, worker_gone=lambda: worker.exited)
+                    reply = receive_bulk(
+                        worker.bulk_socket, frame, worker_gone=lambda: worker.exited
+                    )
                 except (EOFError, OSError):
                     worker.reader.truncated = True  # it died while sending this: its call fails
                     reply = None
@@ -181,6 +183,8 @@ class IoThread:
                     elif reason is not None:
                         logger.error("%s", reason)
                         self._lifecycle.kill(worker, reason)
+                if reply is not None:
+                    self._receiver.read_holding(worker)  # frames that arrived after it
         except Exception as exc:
             self._give_up_on(worker, exc)
         finally:

@@ -49,10 +49,15 @@ class Lifecycle:
         self._state.spawn_requests -= withdrawn
         return withdrawn
 
-    def started(self, process: multiprocessing.process.BaseProcess, sock: socket.socket) -> None:
+    def started(
+        self,
+        process: multiprocessing.process.BaseProcess,
+        sock: socket.socket,
+        bulk: socket.socket,
+    ) -> None:
         """Register a process the starter thread started; it waits for its HELLO."""
         state = self._state
-        worker = WorkerHandle(process, sock)
+        worker = WorkerHandle(process, sock, bulk)
         state.workers.append(worker)
         logger.debug("started worker %s", worker.pid)
         if state.spawn_requests and not state.closing:

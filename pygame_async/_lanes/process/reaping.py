@@ -80,11 +80,11 @@ class Reaper:
         while True:
             frame = worker.bulk
             if frame is None:
-                if not self._receiver.read_holding(worker) or worker.reader.eof:
-                    return
+                if not self._receiver.read_holding(worker):
+                    return  # nothing more arrived whole
                 continue
             try:
-                reply = receive_bulk(worker.socket, frame, worker_gone=lambda: True)
+                reply = receive_bulk(worker.bulk_socket, frame, worker_gone=lambda: True)
             except (EOFError, OSError):
                 worker.reader.truncated = True  # it died while sending this one
                 return

@@ -146,7 +146,7 @@ class Receiver:
         self._state.ledger.notify()
 
     def _on_reply(self, worker: WorkerHandle, reply: Reply) -> None:
-        if isinstance(reply, wire.Result):
+        if type(reply) is wire.Result:  # the usual reply first
             self._on_outcome(
                 worker, reply.task_id, reply.seconds, PickledResult(reply.blob, reply.buffers)
             )
@@ -183,12 +183,12 @@ class Receiver:
         seconds: float,
         outcome: PickledResult | RemoteFailed,
     ) -> None:
-        task = worker.task
-        if task is None or task.id != task_id:
+        in_flight = worker.in_flight
+        if not in_flight or in_flight[0].id != task_id:
             # Replies come in the order the calls were given: anything else is not ours.
             self.refuse(worker, f"a reply to call {task_id}, which it was not running")
             return
-        self._take_first(worker)
+        task = self._take_first(worker)
         worker.calls_done += 1
         self._state.crash_streak = 0
         task.definition.measured(seconds)
@@ -206,24 +206,23 @@ class Receiver:
                     self._take_first(worker)
                 else:
                     worker.in_flight.remove(task)
-                    self._forget_estimate(worker, task)
+                    estimate = task.definition.estimate or 0.0
+                    worker.queued_estimate = max(0.0, worker.queued_estimate - estimate)
                 return
         self.refuse(worker, f"SKIPPED for call {task_id}, which it was not asked to skip")
 
     def _take_first(self, worker: WorkerHandle) -> Task:
         """Take the answered running call off the worker; the next one in line runs now."""
         task = worker.in_flight.popleft()
-        self._forget_estimate(worker, task)
+        estimate = task.definition.estimate
+        if estimate:
+            worker.queued_estimate = max(0.0, worker.queued_estimate - estimate)
         worker.deadline = None
         if worker.in_flight:
             worker.running_since = time.monotonic()
-        elif worker.state is WorkerState.BUSY:
-            worker.state = WorkerState.READY
-        self._dispatcher.start_grace_if_done(worker)
+        else:
+            if worker.state is WorkerState.BUSY:
+                worker.state = WorkerState.READY
+            if worker.stop_requested:
+                self._dispatcher.start_grace_if_done(worker)
         return task
-
-    @staticmethod
-    def _forget_estimate(worker: WorkerHandle, task: Task) -> None:
-        worker.queued_estimate = max(
-            0.0, worker.queued_estimate - (task.definition.estimate or 0.0)
-        )

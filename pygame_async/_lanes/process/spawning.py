@@ -116,18 +116,19 @@ def worker_context() -> SpawnContextWithoutMain:
 
 def start_worker(
     setup: bytes | None, memory_limit: int | None
-) -> tuple[multiprocessing.process.BaseProcess, socket.socket]:
-    """Start a worker process; return it and the game's end of its socket.
+) -> tuple[multiprocessing.process.BaseProcess, socket.socket, socket.socket]:
+    """Start a worker process; return it and the game's ends of its main and bulk sockets.
 
-    The worker gets the other end; ours is closed in the game once the child
-    has it.  Called on the lane's starter thread: it waits while the new
+    The worker gets the other ends; the game closes its copies once the child
+    has them.  Called on the lane's starter thread: it waits while the new
     interpreter reads its start-up data.
     """
     ours, theirs = socket.socketpair()
+    our_bulk, their_bulk = socket.socketpair()
     try:
         process = worker_context().Process(
             target=child.main,
-            args=(theirs, setup, memory_limit),
+            args=(theirs, their_bulk, setup, memory_limit),
             name="pygame_async-worker",
             # Not a daemon: a worker's own code may start processes.  The pool
             # ends every worker at exit before multiprocessing would join them.
@@ -136,7 +137,9 @@ def start_worker(
         process.start()
     except BaseException:
         ours.close()
+        our_bulk.close()
         raise
     finally:
         theirs.close()
-    return process, ours
+        their_bulk.close()
+    return process, ours, our_bulk

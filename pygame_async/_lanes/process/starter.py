@@ -50,7 +50,7 @@ class StarterThread:
                     return
                 state.spawning = True
             try:
-                process, sock = spawning.start_worker(settings.setup, settings.memory_limit)
+                process, sock, bulk = spawning.start_worker(settings.setup, settings.memory_limit)
             except Exception as exc:  # e.g. out of processes or file descriptors
                 with state.ledger.lock:
                     state.spawning = False
@@ -58,4 +58,4 @@ class StarterThread:
                 continue
             with state.ledger.lock:
                 state.spawning = False
-                self._lifecycle.started(process, sock)
+                self._lifecycle.started(process, sock, bulk)

@@ -1,10 +1,19 @@
 """The wire between the game and a worker: frames, message kinds, and how failures travel.
 
-Each worker has its own stream socket.  Everything on it is a *frame*: a
-fixed header, ``FRAME`` (kind, flags, body length), then the body.  A frame
-whose header has ``RAW_FOLLOWS`` is followed on the stream by raw buffers
-whose sizes its body announces (a Surface's pixels, a big ``bytes``, a big
-definition): they travel without being copied into a pickle.
+Each worker has two stream sockets, *main* and *bulk*.  Everything on main
+is a *frame*: a fixed header, ``FRAME`` (kind, flags, body length), then the
+body.  Big things travel on bulk, in the order of the frames that announce
+them, so main only ever carries small frames and the game can read many of
+them at once without ever reading into a megabyte it did not expect:
+
+* a frame whose header has ``RAW_FOLLOWS`` announces raw buffers (a
+  Surface's pixels, a big ``bytes``), sent on bulk after it, without being
+  copied into a pickle; its body lists their sizes;
+* a frame whose header has ``BODY_ON_BULK`` has its body (longer than
+  ``INLINE_BODY``) on bulk instead of after the header.
+
+The game sends big definitions after their batch on main (the worker reads
+exactly what it is told, so nothing is read by mistake there).
 
 Game to worker: one frame kind, ``BATCH``, whose body is a pickled list of
 operations (the worker trusts the game: it runs the game's code)::
@@ -91,7 +100,11 @@ class FailureKind(enum.IntEnum):
 FRAME = struct.Struct("!BBQ")
 """Frame header: kind, flags, body length in bytes."""
 RAW_FOLLOWS = 1
-"""Header flag: raw buffers follow the body."""
+"""Header flag: raw buffers follow (from a worker: on its bulk socket; from the game: on main)."""
+BODY_ON_BULK = 2
+"""Header flag (from a worker): the body is on the bulk socket, not after the header."""
+INLINE_BODY = 1 << 16
+"""Bodies longer than this travel on the bulk socket."""
 MAX_BODY = 1 << 40
 """Longest body a header may announce: anything longer is not ours."""
 
@@ -181,53 +194,51 @@ def encode_batch(operations: list[tuple[Any, ...]], raw_follows: bool) -> bytes:
 
 
 # -- worker to game: encoding (in the worker) --------------------------------------
+# Each returns the frame's kind and body; the worker puts the header on and
+# chooses the socket (see child._Server.send).
+
+Message = tuple[FromWorker, bytes]
 
 
-def frame(kind: FromWorker, body: bytes, raw_follows: bool = False) -> bytes:
-    """Put a header in front of a message body."""
-    return FRAME.pack(kind, RAW_FOLLOWS if raw_follows else 0, len(body)) + body
+def encode_hello(pid: int) -> Message:
+    """Encode HELLO."""
+    return FromWorker.HELLO, _U64.pack(pid)
 
 
-def encode_hello(pid: int) -> bytes:
-    """Frame HELLO."""
-    return frame(FromWorker.HELLO, _U64.pack(pid))
+def encode_start_failed(failure: RemoteFailure) -> Message:
+    """Encode START_FAILED."""
+    return FromWorker.START_FAILED, _encode_failure(failure)
 
 
-def encode_start_failed(failure: RemoteFailure) -> bytes:
-    """Frame START_FAILED."""
-    return frame(FromWorker.START_FAILED, _encode_failure(failure))
+def encode_over_memory(resident: int) -> Message:
+    """Encode OVER_MEMORY."""
+    return FromWorker.OVER_MEMORY, _U64.pack(resident)
 
 
-def encode_over_memory(resident: int) -> bytes:
-    """Frame OVER_MEMORY."""
-    return frame(FromWorker.OVER_MEMORY, _U64.pack(resident))
-
-
-def encode_progress(task_id: int, fraction: float, message: str | None) -> bytes:
-    """Frame PROGRESS."""
+def encode_progress(task_id: int, fraction: float, message: str | None) -> Message:
+    """Encode PROGRESS."""
     text = b"" if message is None else message.encode("utf-8", "surrogatepass")
-    body = _PROGRESS.pack(task_id, fraction, message is not None) + text
-    return frame(FromWorker.PROGRESS, body)
+    return FromWorker.PROGRESS, _PROGRESS.pack(task_id, fraction, message is not None) + text
 
 
 def encode_result(
     task_id: int, seconds: float, layout: list[tuple[int, bool]], blob: bytes
-) -> bytes:
-    """Frame RESULT; the raw buffers of ``layout`` must follow it."""
+) -> Message:
+    """Encode RESULT; the raw buffers of ``layout`` must follow it, on bulk."""
     parts = [_RESULT.pack(task_id, seconds, len(layout))]
     parts += [_RAW_BUFFER.pack(size, writable) for size, writable in layout]
     parts.append(blob)
-    return frame(FromWorker.RESULT, b"".join(parts), raw_follows=bool(layout))
+    return FromWorker.RESULT, b"".join(parts)
 
 
-def encode_failed(task_id: int, seconds: float, failure: RemoteFailure) -> bytes:
-    """Frame FAILED."""
-    return frame(FromWorker.FAILED, _FAILED.pack(task_id, seconds) + _encode_failure(failure))
+def encode_failed(task_id: int, seconds: float, failure: RemoteFailure) -> Message:
+    """Encode FAILED."""
+    return FromWorker.FAILED, _FAILED.pack(task_id, seconds) + _encode_failure(failure)
 
 
-def encode_skipped(task_id: int) -> bytes:
-    """Frame SKIPPED."""
-    return frame(FromWorker.SKIPPED, _U64.pack(task_id))
+def encode_skipped(task_id: int) -> Message:
+    """Encode SKIPPED."""
+    return FromWorker.SKIPPED, _U64.pack(task_id)
 
 
 def _encode_failure(failure: RemoteFailure) -> bytes:
@@ -248,19 +259,40 @@ def _encode_failure(failure: RemoteFailure) -> bytes:
 # -- worker to game: decoding (in the game) -----------------------------------------
 
 
+_FROM_WORKER = {int(kind): kind for kind in FromWorker if kind is not FromWorker.BATCH}
+_FLAGS = RAW_FOLLOWS | BODY_ON_BULK
+
+
 def check_header(kind: int, flags: int, length: int) -> FromWorker:
     """Return the kind of a frame header a worker sent, or raise WireError."""
-    try:
-        known = FromWorker(kind)
-    except ValueError:
-        raise WireError(f"a frame of unknown kind {kind} ({length} bytes)") from None
-    if known is FromWorker.BATCH:
-        raise WireError(f"a frame of kind {known.name}, which only the game sends")
+    known = _FROM_WORKER.get(kind)
+    # One test for the usual header (it runs for every reply), then the reasons.
+    if (
+        known is not None
+        and not flags & ~_FLAGS
+        and (length <= INLINE_BODY or flags & BODY_ON_BULK)
+        and length <= MAX_BODY
+        and (not flags & RAW_FOLLOWS or known is FromWorker.RESULT)
+    ):
+        return known
+    if known is None:
+        raise WireError(f"a frame of unknown kind {kind} ({length} bytes)")
     if length > MAX_BODY:
         raise WireError(f"a {known.name} frame announcing {length} bytes")
-    if flags & ~RAW_FOLLOWS or (flags and known is not FromWorker.RESULT):
-        raise WireError(f"a {known.name} frame with flags {flags:#x}")
-    return known
+    if length > INLINE_BODY and not flags & BODY_ON_BULK:
+        raise WireError(f"a {known.name} frame of {length} bytes on the main socket")
+    raise WireError(f"a {known.name} frame with flags {flags:#x}")
+
+
+def decode_at(kind: FromWorker, view: memoryview, start: int, end: int) -> Reply:
+    """Decode the body at ``view[start:end]``; the usual small RESULT without a detour."""
+    if kind is FromWorker.RESULT and end - start >= _RESULT.size:
+        task_id, seconds, count = _RESULT.unpack_from(view, start)
+        if not count:
+            if not 0.0 <= seconds < math.inf:
+                seconds = 0.0
+            return Result(task_id, seconds, (), bytes(view[start + _RESULT.size : end]))
+    return decode(kind, view[start:end])
 
 
 def decode(kind: FromWorker, body: bytes | bytearray | memoryview) -> Reply:
@@ -307,6 +339,10 @@ def _decode_progress(view: memoryview) -> Progress:
 def _decode_result(view: memoryview) -> Result:
     task_id, seconds, count = _RESULT.unpack_from(view)
     offset = _RESULT.size
+    if not count:  # the usual small result: nothing to check but the seconds
+        return Result(
+            task_id, seconds if 0.0 <= seconds < math.inf else 0.0, (), bytes(view[offset:])
+        )
     if count * _RAW_BUFFER.size > len(view) - offset:
         raise WireError(f"a RESULT frame announcing {count} raw buffers in {len(view)} bytes")
     layout = []
