@@ -450,7 +450,13 @@ class Pool:
 def _kill_workers_at_exit() -> None:
     """Kill every worker as the interpreter exits, before anything waits for them."""
     for pool in list(_live_pools):
-        pool._kill_at_exit(timeout=1.0)
+        deadline = time.monotonic() + 1.0
+        while True:
+            try:
+                pool._kill_at_exit(timeout=max(0.0, deadline - time.monotonic()))
+                break
+            except KeyboardInterrupt:  # the game is exiting anyway: finish the job first
+                continue
 
 
 # These hooks run at interpreter exit before the atexit module's (so before

@@ -45,15 +45,17 @@ _PROGRESS_INTERVAL = 0.01
 # than the call.
 _INPUT_CHECK_INTERVAL = 0.0005
 
-_channel: socket.socket | None = None  # this worker's end of its main socket
+# This worker's ends of its sockets (tests write to them to play a broken worker).
+_channel: socket.socket | None = None
+_bulk: socket.socket | None = None
 
 
 def main(
     channel: socket.socket, bulk: socket.socket, setup: bytes | None, memory_limit: int | None
 ) -> None:
     """Run the worker process: prepare, serve until told to stop, leave."""
-    global _channel
-    _channel = channel
+    global _channel, _bulk
+    _channel, _bulk = channel, bulk
     code = 0
     try:
         _prepare()

@@ -92,6 +92,8 @@ class Lifecycle:
         """Kill a worker whose call must not go on (``reason`` is what that call gets)."""
         if worker.kill_reason is None:
             worker.kill_reason = reason
+        if not worker.alive:
+            return  # it has exited already: its reaping decides what follows
         worker.deadline = None
         replace = worker.accepts_calls and not worker.stop_requested
         worker.stop_requested = True
