@@ -23,7 +23,12 @@ Two traps sit in that one line, both measured with cloudpickle 3.1.3:
 Surface wire format
     The raw pixel buffer plus its pixel format: size, bit depth, the four
     channel masks, the pitch (bytes per row), surface alpha, colorkey, RLE
-    acceleration and, for 8-bit palettized surfaces, the palette.  Raw bytes are
+    acceleration and, for 8-bit palettized surfaces, the palette: every entry
+    SDL holds, as RGB tuples.  That is often fewer than 256 entries (SDL's
+    ``ncolors``): decoders give an image its file's palette, 249 colours for
+    pygame's ``alien1.png`` and 2 for ``brick.png``, and the count matters
+    because ``map_rgb``, ``fill`` and ``set_colorkey`` pick the nearest entry
+    and ``image.save`` writes them all.  Raw bytes are
     used instead of ``pygame.image.tobytes(surface, "RGBA")`` because converting
     to RGBA loses information: a surface with both a colorkey and a surface alpha
     does not survive that route, and 16-bit or palettized surfaces would come
@@ -46,9 +51,13 @@ Surface wire format
     ``PREALLOC`` flag that the original had).
 
     Rebuilding allocates a surface of the same format with
-    ``pygame.Surface(size, 0, depth, masks)`` and copies the bytes in.  No step
-    needs ``pygame.init()`` or a display, so workers that never open one can
-    both send and receive surfaces.
+    ``pygame.Surface(size, 0, depth, masks)`` and copies the bytes in.  That
+    constructor always makes 256 palette entries and ``set_palette`` cannot
+    remove any, so a shorter palette is rebuilt by decoding a blank
+    colour-mapped TGA that declares exactly its entries (an 18-byte header, the
+    colours, zero pixels) with ``pygame.image.load``.  No step needs
+    ``pygame.init()`` or a display, so workers that never open one can both
+    send and receive surfaces.
 
     Cost of a 4096x4096 RGBA surface (64 MiB), best of 5 on a 2-vCPU VM: about
     55 ms to pickle in-band and 120-145 ms to unpickle.  Most of that is the
@@ -85,15 +94,22 @@ Known limits
       inside ``get_colorkey()`` on such a surface.
     - ``Surface.set_palette`` only accepts opaque colours, so a palette entry's
       alpha arrives as 255.
+    - A palette shorter than 256 entries needs SDL_image to decode the TGA
+      (``pygame.image.get_extended()``; the pygame and pygame-ce wheels have
+      it), and TGA sides of at most 65535 pixels.  Without either, the palette
+      arrives padded to 256 entries with pygame's default colours after its own;
+      pixels, colorkey and alpha are unaffected.
     - Surfaces with fewer than 8 bits per pixel are refused; pygame cannot
       create them anyway.
 """
 
 from __future__ import annotations
 
+import io
 import mmap
 import os
 import pickle
+import struct
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
@@ -120,6 +136,12 @@ _RGB: TypeAlias = tuple[int, int, int]
 
 # pygame's Surface constructor and pixel-view code only handle whole-byte pixels.
 _SUPPORTED_BYTESIZES: Final = frozenset({1, 2, 3, 4})
+
+# What pygame.Surface gives every 8-bit surface, whatever palette it is meant to have.
+_FULL_PALETTE: Final = 256
+
+# A TGA header stores width and height in 16 bits.
+_TGA_MAX_SIDE: Final = 0xFFFF
 
 # Mask bits are painted as pixel values 0 and 1 on an 8-bit surface; these
 # tables turn those bytes into the ASCII digits that int(..., 2) parses, and back.
@@ -279,11 +301,7 @@ def _rebuild_surface(
         surface = pygame.image.frombuffer(cast(bytearray, pixels), size, layout)
         surface.set_alpha(None)  # blending off, as on a fresh Surface: set again below
     else:
-        # Flags stay 0 on purpose: SRCALPHA in get_flags() only says blending is
-        # on, which set_alpha() below restores; per-pixel alpha comes from masks.
-        surface = pygame.Surface(size, 0, depth, masks)
-        if palette is not None:
-            surface.set_palette(palette)
+        surface = _blank_surface(size, depth, masks, palette)
         _import_pixels(surface, pitch, pixels)
     # set_colorkey and set_alpha each switch RLE on or off, so every call gets
     # the flag.  A fresh surface already has blending off, and calling
@@ -296,6 +314,78 @@ def _rebuild_surface(
     elif rle and colorkey is None:
         # pygame accepts flags alongside None at runtime; its stubs do not.
         surface.set_alpha(None, rle_flag)  # type: ignore[call-overload]
+    return surface
+
+
+def _blank_surface(
+    size: _Size, depth: int, masks: _RGBA, palette: Sequence[_RGB] | None
+) -> pygame.Surface:
+    """Return a new surface of the given format, with exactly ``palette`` if it has one.
+
+    Its flags are 0 on purpose: ``SRCALPHA`` in ``get_flags()`` only says
+    blending is on, which the caller restores with ``set_alpha()``; per-pixel
+    alpha comes from the masks.
+    """
+    if (
+        palette is not None
+        and len(palette) < _FULL_PALETTE
+        and max(size) <= _TGA_MAX_SIDE
+        and pygame.image.get_extended()
+    ):
+        return _blank_with_short_palette(size, palette)
+    surface = pygame.Surface(size, 0, depth, masks)
+    if palette is not None:
+        surface.set_palette(palette)
+    return surface
+
+
+def _blank_with_short_palette(size: _Size, palette: Sequence[_RGB]) -> pygame.Surface:
+    """Return a blank 8-bit surface whose palette has exactly the given entries.
+
+    ``pygame.Surface`` gives an 8-bit surface 256 palette entries, and
+    ``set_palette`` only rewrites entries: it never changes how many there are
+    (SDL's ``ncolors``), in pygame 2.6.1 and pygame-ce alike.  Fewer entries
+    are not cosmetic: ``map_rgb``, ``fill`` and ``set_colorkey`` pick the
+    nearest of them, and ``image.save`` writes them all.  Only image decoders
+    set the count (copies keep it), so the surface is decoded from a blank
+    colour-mapped TGA that declares exactly these colours.  TGA because
+    SDL_image reads it uncompressed, with any count from 0 to 255 and the
+    colours exact, in both flavours; the BMP reader of SDL 2.28 (in the pygame
+    2.6.1 wheel) pads to 256, and PNG needs zlib and has neither zero colours
+    nor zero sides.
+
+    pygame-ce refuses a TGA with a zero side, so an empty surface is cut from a
+    blank one pixel wide or high; a copy keeps the palette's count
+    (``SDL_ConvertSurface`` copies it).
+
+    Args:
+        size: Width and height, each at most 65535.
+        palette: Up to 255 RGB colours.
+
+    Returns:
+        A surface with zero pixels, no colorkey, blending off and flags 0.
+    """
+    width, height = size
+    decoded_size = (max(width, 1), max(height, 1))
+    header = struct.pack(
+        "<BBBHHBHHHHBB",
+        0,  # no image ID
+        1,  # has a colour map
+        1,  # uncompressed, colour-mapped
+        0,  # the colour map starts at index 0...
+        len(palette),  # ...and holds this many entries
+        24,  # of 24 bits, stored BGR
+        0,  # x origin
+        0,  # y origin
+        *decoded_size,
+        8,  # bits per pixel
+        0,  # descriptor: no alpha bits
+    )
+    colours = bytes(channel for red, green, blue in palette for channel in (blue, green, red))
+    blank = bytes(decoded_size[0] * decoded_size[1])
+    surface = pygame.image.load(io.BytesIO(header + colours + blank), "blank.tga")
+    if decoded_size != size:
+        surface = surface.subsurface((0, 0, width, height)).copy()
     return surface
 
 
