@@ -1,4 +1,4 @@
-"""Decoded images arrive exactly as loaded: palette length and all.
+"""Decoded images arrive exactly as loaded: palette length, colorkey index and all.
 
 Every image pygame ships in examples/data that pygame.image.load opens, plus
 8-bit images with short palettes built here (so the checks never depend on
@@ -75,6 +75,10 @@ GENERATED: dict[str, Callable[[], pygame.Surface]] = {
     ),
     "3-colours": lambda: short_palette_surface(
         (7, 5), [(255, 255, 255), (0, 0, 0), (255, 255, 0)], seed=3
+    ),
+    # The key is index 2, whose colour index 0 has too: blits must skip only 2.
+    "key-colour-repeats": lambda: short_palette_surface(
+        (13, 7), [(9, 9, 9), (50, 50, 50), (9, 9, 9)], transparent=2, seed=5
     ),
     "16-colours-keyed": lambda: short_palette_surface((17, 4), _distinct(16), transparent=5),
     "249-colours-keyed-like-alien": lambda: short_palette_surface(
@@ -212,6 +216,28 @@ def test_without_sdl_image_a_short_palette_arrives_padded(
     assert differences(surface_state(copy), surface_state(original)) == ["palette"]
     assert [tuple(c) for c in copy.get_palette()[:3]] == [tuple(c) for c in original.get_palette()]
     assert len(copy.get_palette()) == 256
+
+
+@pytest.mark.parametrize("rle", [0, pygame.RLEACCEL], ids=["plain", "rle"])
+def test_a_colorkey_keeps_its_index_when_its_colour_repeats(
+    rle: int, transport: Callable[[Any], Any]
+) -> None:
+    # A full 256-colour palette (the pygame.Surface route) in which index 200
+    # repeats index 3's colour; the key is 200, so pixels of index 3 still show.
+    original = pygame.Surface((16, 16), 0, 8)
+    palette = _distinct(256)
+    palette[200] = palette[3]
+    original.set_palette(palette)
+    with memoryview(original.get_buffer()) as view:  # type: ignore[arg-type]
+        view[:] = bytes(range(256))
+    original.set_colorkey(200, rle)
+    copy = transport(original)
+    assert differences(seen_state(copy), seen_state(original)) == []
+    backdrop = pygame.Surface((16, 16), 0, 32)
+    backdrop.fill((255, 0, 255))
+    backdrop.blit(copy, (0, 0))
+    assert backdrop.get_at((3, 0)) == (*palette[3], 255)
+    assert backdrop.get_at((8, 12)) == (255, 0, 255, 255)  # index 200: keyed out
 
 
 def test_the_blank_surface_holds_exactly_the_palette_given() -> None:

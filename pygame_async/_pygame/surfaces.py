@@ -28,7 +28,9 @@ Surface wire format
     ``ncolors``): decoders give an image its file's palette, 249 colours for
     pygame's ``alien1.png`` and 2 for ``brick.png``, and the count matters
     because ``map_rgb``, ``fill`` and ``set_colorkey`` pick the nearest entry
-    and ``image.save`` writes them all.  Raw bytes are
+    and ``image.save`` writes them all.  A palettized surface's colorkey is
+    its palette index; any other surface's is the RGBA colour
+    ``get_colorkey()`` reports.  Raw bytes are
     used instead of ``pygame.image.tobytes(surface, "RGBA")`` because converting
     to RGBA loses information: a surface with both a colorkey and a surface alpha
     does not survive that route, and 16-bit or palettized surfaces would come
@@ -84,14 +86,13 @@ Known limits
     - Exact types only: a dispatch table is looked up by ``type(obj)``, so
       subclasses of ``Surface`` or ``Mask`` are not covered, and a rebuilt object
       is always the base type.
-    - The colorkey travels as the RGBA colour that ``get_colorkey()`` reports,
-      because pygame exposes no raw key.  That is exact for 8, 15, 16, 24 and 32
-      bit formats with 8-bit or narrower channels, except on a palettized
-      surface whose palette holds the key colour at more than one index: the
-      rebuilt key is then the first such index.  Formats with channels wider
-      than 8 bits (ARGB2101010) do not keep their colorkey: pygame 2.6.1
-      reports a wrong colour, and pygame-ce 2.5.8 crashes (segmentation fault)
-      inside ``get_colorkey()`` on such a surface.
+    - The colorkey of a surface without a palette travels as the RGBA colour
+      that ``get_colorkey()`` reports, because pygame exposes no raw key.  That
+      is exact for 8, 15, 16, 24 and 32 bit formats with 8-bit or narrower
+      channels.  Formats with channels wider than 8 bits (ARGB2101010) do not
+      keep their colorkey: pygame 2.6.1 reports a wrong colour, and pygame-ce
+      2.5.8 crashes (segmentation fault) inside ``get_colorkey()`` on such a
+      surface.
     - ``Surface.set_palette`` only accepts opaque colours, so a palette entry's
       alpha arrives as 255.
     - A palette shorter than 256 entries needs SDL_image to decode the TGA
@@ -192,7 +193,11 @@ def _reduce_surface(
             f"cannot pickle a Surface with {surface.get_bitsize()} bits per pixel"
         )
     masks = surface.get_masks()
-    colorkey = surface.get_colorkey()
+    palettized = not any(masks)
+    key_colour = surface.get_colorkey()
+    colorkey: int | tuple[int, ...] | None = None
+    if key_colour is not None:
+        colorkey = _colorkey_index(surface) if palettized else tuple(key_colour)
     pitch, pixels = _export_pixels(surface)
     args = (
         surface.get_size(),
@@ -201,8 +206,8 @@ def _reduce_surface(
         pitch,
         pixels,
         surface.get_alpha(),
-        None if colorkey is None else tuple(colorkey),
-        _palette_of(surface) if not any(masks) else None,
+        colorkey,
+        _palette_of(surface) if palettized else None,
         bool(surface.get_flags() & pygame.RLEACCELOK),
     )
     return _rebuild_surface, args
@@ -252,6 +257,34 @@ def _pixel_view(surface: pygame.Surface) -> memoryview:
     return memoryview(cast("Buffer", surface.get_buffer()))
 
 
+def _colorkey_index(surface: pygame.Surface) -> int:
+    """Return the palette index that is a palettized surface's colorkey.
+
+    pygame reads a colorkey back only as a colour, and one colour can sit at
+    several palette indices while a blit skips exactly one of them: setting the
+    colour again would key the first.  A copy keeps the index itself
+    (``SDL_ConvertSurface`` sets the same raw key when the palette is the same),
+    so a copy's palette is overwritten with colours whose red channel is their
+    own index, and the key's colour then names it.  Copying an empty subsurface
+    touches no pixel and leaves the surface's own palette alone.
+
+    Args:
+        surface: An 8-bit palettized surface that has a colorkey.
+
+    Returns:
+        The key's palette index, below the palette's length.
+
+    Raises:
+        pickle.PicklingError: If the copy lost the key, which SDL never does.
+    """
+    probe = surface.subsurface((0, 0, 0, 0)).copy()
+    probe.set_palette([(index, 0, 0) for index in range(len(probe.get_palette()))])
+    key = probe.get_colorkey()
+    if key is None:
+        raise pickle.PicklingError("a copy of the surface lost its colorkey")
+    return key[0]
+
+
 def _palette_of(surface: pygame.Surface) -> tuple[_RGB, ...]:
     """Return a palettized surface's palette as plain RGB tuples.
 
@@ -272,7 +305,7 @@ def _rebuild_surface(
     pitch: int,
     pixels: _Pixels,
     alpha: int | None,
-    colorkey: _RGBA | None,
+    colorkey: int | _RGBA | None,
     palette: Sequence[_RGB] | None,
     rle: bool,
 ) -> pygame.Surface:
@@ -287,7 +320,8 @@ def _rebuild_surface(
         pitch: Bytes from the start of one row of ``pixels`` to the next.
         pixels: The pixel rows, laid out with ``pitch``.
         alpha: Surface alpha, or ``None`` when blending was off.
-        colorkey: The RGBA colour of the colorkey, or ``None``.
+        colorkey: The colorkey's palette index on a palettized surface, else its
+            RGBA colour; ``None`` without one.
         palette: The palette of an 8-bit palettized surface, else ``None``.
         rle: Whether RLE acceleration was requested on the original.
 
