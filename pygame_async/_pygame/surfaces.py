@@ -30,11 +30,12 @@ Surface wire format
     because ``map_rgb``, ``fill`` and ``set_colorkey`` pick the nearest entry
     and ``image.save`` writes them all.  A palettized surface's colorkey is
     its palette index; any other surface's is the RGBA colour
-    ``get_colorkey()`` reports.  Raw bytes are
-    used instead of ``pygame.image.tobytes(surface, "RGBA")`` because converting
-    to RGBA loses information: a surface with both a colorkey and a surface alpha
-    does not survive that route, and 16-bit or palettized surfaces would come
-    back in a different format.
+    ``get_colorkey()`` reports.
+
+    Raw bytes are used instead of ``pygame.image.tobytes(surface, "RGBA")``
+    because converting to RGBA loses information: a surface with both a
+    colorkey and a surface alpha does not survive that route, and 16-bit or
+    palettized surfaces would come back in a different format.
 
     For an ordinary surface the pixel buffer is handed to the pickler as a
     :class:`pickle.PickleBuffer` over the surface's own memory, so nothing is
@@ -52,7 +53,11 @@ Surface wire format
     pixels and attributes, no longer sharing pixels with anything (it lacks the
     ``PREALLOC`` flag that the original had).
 
-    Rebuilding allocates a surface of the same format with
+    Rebuilding adopts the bytes as the surface's own memory when they arrive as
+    a fresh ``bytearray`` or ``mmap`` in one of the 32-bit layouts
+    ``pygame.image.frombuffer`` builds over (pygame's BGRA, and the RGBA that
+    ``image.load`` gives a PNG with alpha) with packed rows, on a little-endian
+    machine.  Otherwise it allocates a surface of the same format with
     ``pygame.Surface(size, 0, depth, masks)`` and copies the bytes in.  That
     constructor always makes 256 palette entries and ``set_palette`` cannot
     remove any, so a shorter palette is rebuilt by decoding a blank
@@ -60,13 +65,6 @@ Surface wire format
     colours, zero pixels) with ``pygame.image.load``.  No step needs
     ``pygame.init()`` or a display, so workers that never open one can both
     send and receive surfaces.
-
-    Cost of a 4096x4096 RGBA surface (64 MiB), best of 5 on a 2-vCPU VM: about
-    55 ms to pickle in-band and 120-145 ms to unpickle.  Most of that is the
-    kernel handing out fresh memory (about 50 ms per 64 MiB here: the pickle's
-    bytes, the unpickler's bytearray, the new surface); the copy into the surface
-    is about 12 ms.  Out-of-band, pickling takes microseconds and rebuilding
-    about 70 ms.
 
 Mask wire format
     The size and one bit per pixel: the pixels in row-major order read as one
@@ -79,8 +77,7 @@ Mask wire format
     power-of-two bases in linear time).  Rebuilding unpacks with
     ``format(..., "b")``, paints the 8-bit surface and calls
     ``pygame.mask.from_surface`` with colorkey 0.  A 4096x4096 mask travels as
-    2 MiB and costs 140-180 ms each way (best of 5 on a 2-vCPU VM, both
-    flavours); small collision masks cost well under a millisecond.
+    2 MiB.
 
 Known limits
     - Exact types only: a dispatch table is looked up by ``type(obj)``, so
