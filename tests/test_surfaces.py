@@ -14,8 +14,10 @@ import inspect
 import io
 import pickle
 import random
+import struct
 import subprocess
 import sys
+import zlib
 from collections import ChainMap
 from collections.abc import Callable
 from pathlib import Path
@@ -99,7 +101,9 @@ def surface_state(surface: pygame.Surface) -> dict[str, object]:
         "alpha": surface.get_alpha(),
         "colorkey": None if colorkey is None else tuple(colorkey),
         "blendmode": surface.get_blendmode(),
-        "palette": [tuple(c) for c in surface.get_palette()] if palettized else None,
+        # Every entry SDL holds (its ncolors, often fewer than 256), alpha included:
+        # a palette Color has length 3, so tuple(color) would drop the alpha.
+        "palette": [(c.r, c.g, c.b, c.a) for c in surface.get_palette()] if palettized else None,
         "rows_sha256": rows.hexdigest(),
     }
 
@@ -135,6 +139,55 @@ def random_surface(
         view[:] = rng.randbytes(view.nbytes)
     if not any(surface.get_masks()):
         surface.set_palette([tuple(rng.randbytes(3)) for _ in range(256)])
+    return surface
+
+
+def png_bytes(
+    size: tuple[int, int],
+    colours: list[tuple[int, int, int]],
+    pixels: bytes,
+    transparent: int | None = None,
+) -> bytes:
+    """An 8-bit palette PNG; `transparent` is the one palette index its tRNS chunk hides."""
+    width, height = size
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)
+    rows = b"".join(b"\x00" + pixels[y * width : (y + 1) * width] for y in range(height))
+    alphas = b"" if transparent is None else bytes([255] * transparent + [0])
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", header),
+            chunk(b"PLTE", bytes(channel for colour in colours for channel in colour)),
+            chunk(b"tRNS", alphas) if alphas else b"",
+            chunk(b"IDAT", zlib.compress(rows)),
+            chunk(b"IEND", b""),
+        ]
+    )
+
+
+def short_palette_surface(
+    size: tuple[int, int],
+    colours: list[tuple[int, int, int]],
+    transparent: int | None = None,
+    seed: int = 0,
+) -> pygame.Surface:
+    """An 8-bit surface whose palette holds exactly `colours`, as image.load gives one.
+
+    pygame.Surface always makes 256 entries and set_palette cannot shorten them;
+    decoding a PNG is how a game gets a shorter palette.  With `transparent`, the
+    decoder keys that index (a raw index, even if its colour repeats earlier).
+    """
+    rng = random.Random(seed)
+    pixels = bytes(rng.randrange(len(colours)) for _ in range(size[0] * size[1]))
+    data = png_bytes(size, colours, pixels, transparent)
+    surface = pygame.image.load(io.BytesIO(data), "short-palette.png")
+    assert len(surface.get_palette()) == len(colours)
     return surface
 
 
@@ -507,6 +560,8 @@ def test_uninitialised_subprocess_rebuilds_and_returns_everything() -> None:
         random_surface((13, 7), 0, 24, None, seed=5),
         random_surface((13, 7), 0, 16, None, seed=6),
         keyed,
+        # Rebuilding a short palette decodes an image: that must not need init either.
+        short_palette_surface((13, 7), [(9, 9, 9), (50, 50, 50), (9, 9, 9)], transparent=2),
         parent.subsurface((2, 3, 9, 4)),
         random_surface((0, 4), pygame.SRCALPHA, 32, None),
         random_mask((37, 5)),

@@ -23,11 +23,19 @@ Two traps sit in that one line, both measured with cloudpickle 3.1.3:
 Surface wire format
     The raw pixel buffer plus its pixel format: size, bit depth, the four
     channel masks, the pitch (bytes per row), surface alpha, colorkey, RLE
-    acceleration and, for 8-bit palettized surfaces, the palette.  Raw bytes are
-    used instead of ``pygame.image.tobytes(surface, "RGBA")`` because converting
-    to RGBA loses information: a surface with both a colorkey and a surface alpha
-    does not survive that route, and 16-bit or palettized surfaces would come
-    back in a different format.
+    acceleration and, for 8-bit palettized surfaces, the palette: every entry
+    SDL holds, as RGB tuples.  That is often fewer than 256 entries (SDL's
+    ``ncolors``): decoders give an image its file's palette, 249 colours for
+    pygame's ``alien1.png`` and 2 for ``brick.png``, and the count matters
+    because ``map_rgb``, ``fill`` and ``set_colorkey`` pick the nearest entry
+    and ``image.save`` writes them all.  A palettized surface's colorkey is
+    its palette index; any other surface's is the RGBA colour
+    ``get_colorkey()`` reports.
+
+    Raw bytes are used instead of ``pygame.image.tobytes(surface, "RGBA")``
+    because converting to RGBA loses information: a surface with both a
+    colorkey and a surface alpha does not survive that route, and 16-bit or
+    palettized surfaces would come back in a different format.
 
     For an ordinary surface the pixel buffer is handed to the pickler as a
     :class:`pickle.PickleBuffer` over the surface's own memory, so nothing is
@@ -45,17 +53,18 @@ Surface wire format
     pixels and attributes, no longer sharing pixels with anything (it lacks the
     ``PREALLOC`` flag that the original had).
 
-    Rebuilding allocates a surface of the same format with
-    ``pygame.Surface(size, 0, depth, masks)`` and copies the bytes in.  No step
-    needs ``pygame.init()`` or a display, so workers that never open one can
-    both send and receive surfaces.
-
-    Cost of a 4096x4096 RGBA surface (64 MiB), best of 5 on a 2-vCPU VM: about
-    55 ms to pickle in-band and 120-145 ms to unpickle.  Most of that is the
-    kernel handing out fresh memory (about 50 ms per 64 MiB here: the pickle's
-    bytes, the unpickler's bytearray, the new surface); the copy into the surface
-    is about 12 ms.  Out-of-band, pickling takes microseconds and rebuilding
-    about 70 ms.
+    Rebuilding adopts the bytes as the surface's own memory when they arrive as
+    a fresh ``bytearray`` or ``mmap`` in one of the 32-bit layouts
+    ``pygame.image.frombuffer`` builds over (pygame's BGRA, and the RGBA that
+    ``image.load`` gives a PNG with alpha) with packed rows, on a little-endian
+    machine.  Otherwise it allocates a surface of the same format with
+    ``pygame.Surface(size, 0, depth, masks)`` and copies the bytes in.  That
+    constructor always makes 256 palette entries and ``set_palette`` cannot
+    remove any, so a shorter palette is rebuilt by decoding a blank
+    colour-mapped TGA that declares exactly its entries (an 18-byte header, the
+    colours, zero pixels) with ``pygame.image.load``.  No step needs
+    ``pygame.init()`` or a display, so workers that never open one can both
+    send and receive surfaces.
 
 Mask wire format
     The size and one bit per pixel: the pixels in row-major order read as one
@@ -68,32 +77,37 @@ Mask wire format
     power-of-two bases in linear time).  Rebuilding unpacks with
     ``format(..., "b")``, paints the 8-bit surface and calls
     ``pygame.mask.from_surface`` with colorkey 0.  A 4096x4096 mask travels as
-    2 MiB and costs 140-180 ms each way (best of 5 on a 2-vCPU VM, both
-    flavours); small collision masks cost well under a millisecond.
+    2 MiB.
 
 Known limits
     - Exact types only: a dispatch table is looked up by ``type(obj)``, so
       subclasses of ``Surface`` or ``Mask`` are not covered, and a rebuilt object
       is always the base type.
-    - The colorkey travels as the RGBA colour that ``get_colorkey()`` reports,
-      because pygame exposes no raw key.  That is exact for 8, 15, 16, 24 and 32
-      bit formats with 8-bit or narrower channels, except on a palettized
-      surface whose palette holds the key colour at more than one index: the
-      rebuilt key is then the first such index.  Formats with channels wider
-      than 8 bits (ARGB2101010) do not keep their colorkey: pygame 2.6.1
-      reports a wrong colour, and pygame-ce 2.5.8 crashes (segmentation fault)
-      inside ``get_colorkey()`` on such a surface.
+    - The colorkey of a surface without a palette travels as the RGBA colour
+      that ``get_colorkey()`` reports, because pygame exposes no raw key.  That
+      is exact for 8, 15, 16, 24 and 32 bit formats with 8-bit or narrower
+      channels.  Formats with channels wider than 8 bits (ARGB2101010) do not
+      keep their colorkey: pygame 2.6.1 reports a wrong colour, and pygame-ce
+      2.5.8 crashes (segmentation fault) inside ``get_colorkey()`` on such a
+      surface.
     - ``Surface.set_palette`` only accepts opaque colours, so a palette entry's
       alpha arrives as 255.
+    - A palette shorter than 256 entries needs SDL_image to decode the TGA
+      (``pygame.image.get_extended()``; the pygame and pygame-ce wheels have
+      it), and TGA sides of at most 65535 pixels.  Without either, the palette
+      arrives padded to 256 entries with pygame's default colours after its own;
+      pixels, colorkey and alpha are unaffected.
     - Surfaces with fewer than 8 bits per pixel are refused; pygame cannot
       create them anyway.
 """
 
 from __future__ import annotations
 
+import io
 import mmap
 import os
 import pickle
+import struct
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
@@ -120,6 +134,12 @@ _RGB: TypeAlias = tuple[int, int, int]
 
 # pygame's Surface constructor and pixel-view code only handle whole-byte pixels.
 _SUPPORTED_BYTESIZES: Final = frozenset({1, 2, 3, 4})
+
+# What pygame.Surface gives every 8-bit surface, whatever palette it is meant to have.
+_FULL_PALETTE: Final = 256
+
+# A TGA header stores width and height in 16 bits.
+_TGA_MAX_SIDE: Final = 0xFFFF
 
 # Mask bits are painted as pixel values 0 and 1 on an 8-bit surface; these
 # tables turn those bytes into the ASCII digits that int(..., 2) parses, and back.
@@ -170,7 +190,11 @@ def _reduce_surface(
             f"cannot pickle a Surface with {surface.get_bitsize()} bits per pixel"
         )
     masks = surface.get_masks()
-    colorkey = surface.get_colorkey()
+    palettized = not any(masks)
+    key_colour = surface.get_colorkey()
+    colorkey: int | tuple[int, ...] | None = None
+    if key_colour is not None:
+        colorkey = _colorkey_index(surface) if palettized else tuple(key_colour)
     pitch, pixels = _export_pixels(surface)
     args = (
         surface.get_size(),
@@ -179,8 +203,8 @@ def _reduce_surface(
         pitch,
         pixels,
         surface.get_alpha(),
-        None if colorkey is None else tuple(colorkey),
-        _palette_of(surface) if not any(masks) else None,
+        colorkey,
+        _palette_of(surface) if palettized else None,
         bool(surface.get_flags() & pygame.RLEACCELOK),
     )
     return _rebuild_surface, args
@@ -230,6 +254,34 @@ def _pixel_view(surface: pygame.Surface) -> memoryview:
     return memoryview(cast("Buffer", surface.get_buffer()))
 
 
+def _colorkey_index(surface: pygame.Surface) -> int:
+    """Return the palette index that is a palettized surface's colorkey.
+
+    pygame reads a colorkey back only as a colour, and one colour can sit at
+    several palette indices while a blit skips exactly one of them: setting the
+    colour again would key the first.  A copy keeps the index itself
+    (``SDL_ConvertSurface`` sets the same raw key when the palette is the same),
+    so a copy's palette is overwritten with colours whose red channel is their
+    own index, and the key's colour then names it.  Copying an empty subsurface
+    touches no pixel and leaves the surface's own palette alone.
+
+    Args:
+        surface: An 8-bit palettized surface that has a colorkey.
+
+    Returns:
+        The key's palette index, below the palette's length.
+
+    Raises:
+        pickle.PicklingError: If the copy lost the key, which SDL never does.
+    """
+    probe = surface.subsurface((0, 0, 0, 0)).copy()
+    probe.set_palette([(index, 0, 0) for index in range(len(probe.get_palette()))])
+    key = probe.get_colorkey()
+    if key is None:
+        raise pickle.PicklingError("a copy of the surface lost its colorkey")
+    return key[0]
+
+
 def _palette_of(surface: pygame.Surface) -> tuple[_RGB, ...]:
     """Return a palettized surface's palette as plain RGB tuples.
 
@@ -250,7 +302,7 @@ def _rebuild_surface(
     pitch: int,
     pixels: _Pixels,
     alpha: int | None,
-    colorkey: _RGBA | None,
+    colorkey: int | _RGBA | None,
     palette: Sequence[_RGB] | None,
     rle: bool,
 ) -> pygame.Surface:
@@ -265,7 +317,8 @@ def _rebuild_surface(
         pitch: Bytes from the start of one row of ``pixels`` to the next.
         pixels: The pixel rows, laid out with ``pitch``.
         alpha: Surface alpha, or ``None`` when blending was off.
-        colorkey: The RGBA colour of the colorkey, or ``None``.
+        colorkey: The colorkey's palette index on a palettized surface, else its
+            RGBA colour; ``None`` without one.
         palette: The palette of an 8-bit palettized surface, else ``None``.
         rle: Whether RLE acceleration was requested on the original.
 
@@ -279,11 +332,7 @@ def _rebuild_surface(
         surface = pygame.image.frombuffer(cast(bytearray, pixels), size, layout)
         surface.set_alpha(None)  # blending off, as on a fresh Surface: set again below
     else:
-        # Flags stay 0 on purpose: SRCALPHA in get_flags() only says blending is
-        # on, which set_alpha() below restores; per-pixel alpha comes from masks.
-        surface = pygame.Surface(size, 0, depth, masks)
-        if palette is not None:
-            surface.set_palette(palette)
+        surface = _blank_surface(size, depth, masks, palette)
         _import_pixels(surface, pitch, pixels)
     # set_colorkey and set_alpha each switch RLE on or off, so every call gets
     # the flag.  A fresh surface already has blending off, and calling
@@ -296,6 +345,78 @@ def _rebuild_surface(
     elif rle and colorkey is None:
         # pygame accepts flags alongside None at runtime; its stubs do not.
         surface.set_alpha(None, rle_flag)  # type: ignore[call-overload]
+    return surface
+
+
+def _blank_surface(
+    size: _Size, depth: int, masks: _RGBA, palette: Sequence[_RGB] | None
+) -> pygame.Surface:
+    """Return a new surface of the given format, with exactly ``palette`` if it has one.
+
+    Its flags are 0 on purpose: ``SRCALPHA`` in ``get_flags()`` only says
+    blending is on, which the caller restores with ``set_alpha()``; per-pixel
+    alpha comes from the masks.
+    """
+    if (
+        palette is not None
+        and len(palette) < _FULL_PALETTE
+        and max(size) <= _TGA_MAX_SIDE
+        and pygame.image.get_extended()
+    ):
+        return _blank_with_short_palette(size, palette)
+    surface = pygame.Surface(size, 0, depth, masks)
+    if palette is not None:
+        surface.set_palette(palette)
+    return surface
+
+
+def _blank_with_short_palette(size: _Size, palette: Sequence[_RGB]) -> pygame.Surface:
+    """Return a blank 8-bit surface whose palette has exactly the given entries.
+
+    ``pygame.Surface`` gives an 8-bit surface 256 palette entries, and
+    ``set_palette`` only rewrites entries: it never changes how many there are
+    (SDL's ``ncolors``), in pygame 2.6.1 and pygame-ce alike.  Fewer entries
+    are not cosmetic: ``map_rgb``, ``fill`` and ``set_colorkey`` pick the
+    nearest of them, and ``image.save`` writes them all.  Only image decoders
+    set the count (copies keep it), so the surface is decoded from a blank
+    colour-mapped TGA that declares exactly these colours.  TGA because
+    SDL_image reads it uncompressed, with any count from 0 to 255 and the
+    colours exact, in both flavours; the BMP reader of SDL 2.28 (in the pygame
+    2.6.1 wheel) pads to 256, and PNG needs zlib and has neither zero colours
+    nor zero sides.
+
+    pygame-ce refuses a TGA with a zero side, so an empty surface is cut from a
+    blank one pixel wide or high; a copy keeps the palette's count
+    (``SDL_ConvertSurface`` copies it).
+
+    Args:
+        size: Width and height, each at most 65535.
+        palette: Up to 255 RGB colours.
+
+    Returns:
+        A surface with zero pixels, no colorkey, blending off and flags 0.
+    """
+    width, height = size
+    decoded_size = (max(width, 1), max(height, 1))
+    header = struct.pack(
+        "<BBBHHBHHHHBB",
+        0,  # no image ID
+        1,  # has a colour map
+        1,  # uncompressed, colour-mapped
+        0,  # the colour map starts at index 0...
+        len(palette),  # ...and holds this many entries
+        24,  # of 24 bits, stored BGR
+        0,  # x origin
+        0,  # y origin
+        *decoded_size,
+        8,  # bits per pixel
+        0,  # descriptor: no alpha bits
+    )
+    colours = bytes(channel for red, green, blue in palette for channel in (blue, green, red))
+    blank = bytes(decoded_size[0] * decoded_size[1])
+    surface = pygame.image.load(io.BytesIO(header + colours + blank), "blank.tga")
+    if decoded_size != size:
+        surface = surface.subsurface((0, 0, width, height)).copy()
     return surface
 
 
