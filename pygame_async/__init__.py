@@ -47,6 +47,7 @@ from pygame_async._core.pool import Pool
 from pygame_async._core.task import Task
 from pygame_async._lanes.process.child import report_progress
 from pygame_async._pygame.events import UPDATE_EVENT
+from pygame_async._version import __version__ as __version__
 
 __all__ = [
     "UPDATE_EVENT",
