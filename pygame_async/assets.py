@@ -226,12 +226,45 @@ def _load_image(path: str) -> pygame.Surface:
     return pygame.image.load(path)
 
 
-def _load_sound(path: str) -> pygame.mixer.Sound:
-    if not pygame.mixer.get_init():
-        raise pygame.error(
-            "pygame.mixer is not initialized: call pygame.mixer.init() (or pygame.init()) "
-            "before loading sounds"
+_MIXER_NOT_INITIALIZED: Final = (
+    "pygame.mixer is not initialized: call pygame.mixer.init() (or pygame.init()) "
+    "before loading sounds"
+)
+
+
+def _mixer_problem() -> str | None:
+    """Say why no sound can load now; None if ``pygame.mixer`` is initialized.
+
+    Called by ``load()`` on the game's thread, once per batch with sounds.
+    ``pygame.init()`` initializes the mixer only if it can open an audio
+    device, and keeps no trace of why it could not (SDL's error message is
+    cleared by the next call that succeeds, ``set_mode()`` for one): asking
+    the mixer again is the one way to get SDL's reason.  If it can be opened
+    now, it is closed again: whether the game has a mixer stays the game's
+    choice.
+    """
+    if pygame.mixer.get_init():
+        return None
+    if not pygame.get_init():
+        return _MIXER_NOT_INITIALIZED
+    try:
+        pygame.mixer.init()
+    except pygame.error as exc:
+        return (
+            f"no audio device could be opened ({exc}), so pygame.mixer is not initialized "
+            f"and sounds are skipped"
         )
+    pygame.mixer.quit()
+    return (
+        "pygame.mixer is not initialized, though an audio device can be opened now "
+        "(pygame.mixer.quit() was called, or no device was free at pygame.init()): "
+        "call pygame.mixer.init() before loading sounds"
+    )
+
+
+def _load_sound(path: str, problem: str | None) -> pygame.mixer.Sound:
+    if not pygame.mixer.get_init():
+        raise pygame.error(problem or _MIXER_NOT_INITIALIZED)
     return pygame.mixer.Sound(path)
 
 
@@ -399,21 +432,26 @@ class Batch:
 class _Job:
     """One asset's callback pair: ``success``/``error`` as ``Pool.call`` accepts them."""
 
-    __slots__ = ("_batch", "_convert", "_name", "_path", "_spec")
+    __slots__ = ("_batch", "_convert", "_mixer_problem", "_name", "_path", "_spec")
 
-    def __init__(self, batch: Batch, name: str, spec: Spec, convert: bool) -> None:
+    def __init__(
+        self, batch: Batch, name: str, spec: Spec, convert: bool, mixer_problem: str | None
+    ) -> None:
         self._batch = batch
         self._name = name
         self._spec = spec
         self._path = os.path.abspath(spec.path)  # workers and threads must not see a chdir
         self._convert = convert
+        self._mixer_problem = mixer_problem  # for a sound: why it cannot load, if it cannot
 
     def start(self, pool: Pool) -> Task:
         spec = self._spec
         if isinstance(spec, Image):
             return pool._run_in_thread(self, _IMAGE_CALL, _load_image, self._path)
         if isinstance(spec, Sound):
-            return pool._run_in_thread(self, _SOUND_CALL, _load_sound, self._path)
+            return pool._run_in_thread(
+                self, _SOUND_CALL, _load_sound, self._path, self._mixer_problem
+            )
         if isinstance(spec, Font):
             return pool._run_in_thread(self, _FONT_CALL, _read_font_file, self._path)
         return _call_data_decoder(pool, self, self._path, spec.parser)
@@ -528,9 +566,12 @@ def load(
         if isinstance(spec, Data) and spec.parser is not None:
             _check_picklable(name, spec.parser)
 
+    has_sounds = any(isinstance(spec, Sound) for spec in specs.values())
+    mixer_problem = _mixer_problem() if has_sounds else None
+
     batch = Batch(pool, len(specs), on_asset, on_error, on_done)
     for name, spec in specs.items():
-        job = _Job(batch, name, spec, _converts(spec, convert))
+        job = _Job(batch, name, spec, _converts(spec, convert), mixer_problem)
         batch._tasks.append(job.start(pool))
     if not specs:
         # on_done still runs inside update(), like every callback of the pool.
