@@ -59,6 +59,7 @@ from pygame_async._core.pool import Pool
 from pygame_async._core.progress import report_progress
 from pygame_async._core.task import Task
 from pygame_async._pygame import UPDATE_EVENT
+from pygame_async._version import __version__ as __version__
 
 _lane.register(_lanes.make_lane)
 _pygame.install()

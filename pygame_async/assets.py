@@ -62,7 +62,7 @@ from pygame_async._core.errors import AsyncError
 from pygame_async._core.pool import Pool
 from pygame_async._core.task import Task
 
-__all__ = ["AssetError", "Batch", "Data", "Font", "Image", "Sound", "load"]
+__all__ = ["AssetError", "Batch", "Data", "Font", "Image", "Sound", "extensions", "load"]
 
 logger = logging.getLogger("pygame_async")
 
@@ -76,11 +76,68 @@ _SOUND_CALL: Final = "pygame_async.assets.sound"
 _FONT_CALL: Final = "pygame_async.assets.font"
 _EMPTY_BATCH_CALL: Final = "pygame_async.assets.empty"
 
-_IMAGE_EXTENSIONS: Final = frozenset(
-    {"bmp", "gif", "jpeg", "jpg", "lbm", "pbm", "pcx", "pgm", "png", "pnm", "ppm", "qoi", "svg"}
-    | {"tga", "tif", "tiff", "webp", "xpm"}
+
+@dataclass(frozen=True, slots=True)
+class _Format:
+    """A file format pygame decodes through SDL_image (images) or SDL_mixer (sounds)."""
+
+    kind: str  # "image" or "sound"
+    name: str
+    extensions: tuple[str, ...]
+    since: tuple[int, int, int]  # the first SDL_image / SDL_mixer 2 release that decodes it
+    # What else decoding takes, that pygame cannot tell: an optional library of
+    # SDL_image's or SDL_mixer's build, or data on the machine.  None: nothing.
+    needs: str | None = None
+
+
+_ALWAYS: Final = (2, 0, 0)
+_TRACKER_NEEDS: Final = (
+    "tracker modules need SDL_mixer built with libxmp or libmodplug (pygame-ce 2.5.8's Linux "
+    "wheels have libxmp; pygame 2.6.1's use the machine's libmodplug.so.1 if it has one)"
 )
-_SOUND_EXTENSIONS: Final = frozenset({"flac", "mp3", "ogg", "wav"})
+# Every format SDL_image and SDL_mixer 2 decode, from their sources: IMG.c's
+# table of loaders, and Mix_LoadWAV_RW, which reads WAV, AIFF and VOC itself and
+# hands everything else to its music decoders (a format none recognises is
+# tried as a tracker module).  README's "Loading assets" has the same table,
+# with what pygame 2.6.1's and pygame-ce 2.5.8's Linux wheels decode.
+_FORMATS: Final = (
+    _Format("image", "BMP", ("bmp",), (0, 0, 0)),  # pygame's own: no SDL_image needed
+    _Format("image", "Windows icon or cursor", ("ico", "cur"), _ALWAYS),
+    _Format("image", "GIF", ("gif",), _ALWAYS),
+    _Format("image", "JPEG", ("jpg", "jpeg"), _ALWAYS),
+    _Format("image", "IFF ILBM or PBM", ("lbm",), _ALWAYS),
+    _Format("image", "PCX", ("pcx",), _ALWAYS),
+    _Format("image", "PNG", ("png",), _ALWAYS),
+    _Format("image", "PNM", ("pnm", "ppm", "pgm", "pbm"), _ALWAYS),
+    _Format("image", "TGA", ("tga",), _ALWAYS),
+    _Format("image", "TIFF", ("tif", "tiff"), _ALWAYS),
+    _Format("image", "WebP", ("webp",), _ALWAYS),
+    _Format("image", "GIMP XCF", ("xcf",), _ALWAYS),
+    _Format("image", "XPM", ("xpm",), _ALWAYS),
+    _Format("image", "XV thumbnail", ("xv",), _ALWAYS),
+    _Format("image", "SVG", ("svg",), (2, 0, 2)),
+    _Format("image", "QOI", ("qoi",), (2, 6, 0)),
+    _Format("image", "AVIF", ("avif",), (2, 6, 0), "AVIF needs SDL_image built with libavif"),
+    _Format("image", "JPEG XL", ("jxl",), (2, 6, 0), "JPEG XL needs SDL_image built with libjxl"),
+    _Format("sound", "WAV", ("wav",), _ALWAYS),
+    _Format("sound", "AIFF or IFF 8SVX", ("aiff", "aif", "8svx"), _ALWAYS),
+    _Format("sound", "Creative VOC", ("voc",), _ALWAYS),
+    _Format("sound", "Ogg Vorbis", ("ogg", "oga"), _ALWAYS),
+    _Format("sound", "FLAC", ("flac",), _ALWAYS),
+    _Format("sound", "MP3", ("mp3",), (2, 0, 1)),
+    _Format("sound", "Opus", ("opus",), (2, 6, 0)),  # as a Sound since 2.6.0 (music since 2.0.4)
+    _Format("sound", "WavPack", ("wv",), (2, 8, 0)),
+    _Format(
+        "sound",
+        "MIDI",
+        ("mid", "midi"),
+        _ALWAYS,
+        "MIDI needs instruments: a Timidity configuration (timidity.cfg) or a SoundFont "
+        "(SDL_SOUNDFONTS) on the machine",
+    ),
+    _Format("sound", "tracker module", ("mod", "s3m", "xm", "it"), _ALWAYS, _TRACKER_NEEDS),
+)
+_FORMAT_OF: Final = {extension: f for f in _FORMATS for extension in f.extensions}
 _FONT_EXTENSIONS: Final = frozenset({"otf", "ttc", "ttf"})
 _DATA_EXTENSIONS: Final = frozenset({"json", "tmj", "tsj"})  # .tmj/.tsj: Tiled JSON maps, tilesets
 
@@ -202,11 +259,17 @@ def _spec_of(name: str, value: object) -> Spec:
             f"assets.load(): asset {name!r}: expected a path (str or os.PathLike) or an "
             f"asset spec such as assets.Image(path), got {type(value).__name__}"
         )
-    extension = os.path.splitext(os.fspath(value))[1].lower().lstrip(".")
-    if extension in _IMAGE_EXTENSIONS:
-        return Image(value)
-    if extension in _SOUND_EXTENSIONS:
-        return Sound(value)
+    extension = _extension(value)
+    known = _FORMAT_OF.get(extension)
+    if known is not None:
+        missing = _missing_decoder(known)
+        if missing is not None:
+            spec = "assets.Image(path)" if known.kind == "image" else "assets.Sound(path)"
+            raise ValueError(
+                f"assets.load(): asset {name!r}: {os.fspath(value)!r} is a {known.name} "
+                f"{known.kind}, which this pygame cannot decode: {missing}; {spec} tries anyway"
+            )
+        return Image(value) if known.kind == "image" else Sound(value)
     if extension in _DATA_EXTENSIONS:
         return Data(value)
     if extension in _FONT_EXTENSIONS:
@@ -219,6 +282,62 @@ def _spec_of(name: str, value: object) -> Spec:
     )
 
 
+def _extension(path: PathLike) -> str:
+    return os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+
+
+def _sdl_version(kind: str) -> tuple[int, int, int] | None:
+    """SDL_image's version (images) or SDL_mixer's (sounds) that pygame uses; None: none."""
+    if kind == "image":
+        if not pygame.image.get_extended():
+            return None
+        version = pygame.image.get_sdl_image_version()
+        return None if version is None else (version[0], version[1], version[2])
+    version = pygame.mixer.get_sdl_mixer_version()
+    return version[0], version[1], version[2]
+
+
+def _missing_decoder(known: _Format) -> str | None:
+    """Say what this pygame lacks to decode ``known``; None if it has what it takes.
+
+    Only what pygame can tell: whether it has SDL_image, and the versions of
+    SDL_image and SDL_mixer.  Optional libraries (``known.needs``) are not.
+    """
+    if known.since == (0, 0, 0):
+        return None
+    library = "SDL_image" if known.kind == "image" else "SDL_mixer"
+    version = _sdl_version(known.kind)
+    if version is None:
+        return "pygame was built without SDL_image (pygame.image.get_extended() is False)"
+    if version < known.since:
+        wanted = ".".join(map(str, known.since))
+        return f"it needs {library} {wanted} or newer, and has {'.'.join(map(str, version))}"
+    return None
+
+
+def extensions() -> dict[str, frozenset[str]]:
+    """Return the file extensions ``load()`` takes a plain path's kind from, for this pygame.
+
+    A mapping of kind ("image", "sound", "data", "font") to extensions,
+    lower-case and without the dot; ``load()`` matches them case-insensitively.
+    Images and sounds are the formats of SDL_image and SDL_mixer 2 that the
+    installed pygame can decode, as far as it can tell: with SDL_image
+    (``pygame.image.get_extended()``), and the versions of SDL_image and
+    SDL_mixer it uses.  Some also need an optional part of SDL's build or of
+    the machine, which pygame cannot tell (tracker modules need libxmp or
+    libmodplug, MIDI needs instruments, AVIF and JPEG XL their libraries):
+    they are listed, and an asset that fails for want of it says so.  Fonts
+    are listed too, though a font is always given as ``Font(path, size)``.
+    """
+    decodable = [f for f in _FORMATS if _missing_decoder(f) is None]
+    return {
+        "image": frozenset(e for f in decodable if f.kind == "image" for e in f.extensions),
+        "sound": frozenset(e for f in decodable if f.kind == "sound" for e in f.extensions),
+        "data": _DATA_EXTENSIONS,
+        "font": _FONT_EXTENSIONS,
+    }
+
+
 # -- the work on each lane --------------------------------------------------------------
 
 
@@ -226,12 +345,45 @@ def _load_image(path: str) -> pygame.Surface:
     return pygame.image.load(path)
 
 
-def _load_sound(path: str) -> pygame.mixer.Sound:
-    if not pygame.mixer.get_init():
-        raise pygame.error(
-            "pygame.mixer is not initialized: call pygame.mixer.init() (or pygame.init()) "
-            "before loading sounds"
+_MIXER_NOT_INITIALIZED: Final = (
+    "pygame.mixer is not initialized: call pygame.mixer.init() (or pygame.init()) "
+    "before loading sounds"
+)
+
+
+def _mixer_problem() -> str | None:
+    """Say why no sound can load now; None if ``pygame.mixer`` is initialized.
+
+    Called by ``load()`` on the game's thread, once per batch with sounds.
+    ``pygame.init()`` initializes the mixer only if it can open an audio
+    device, and keeps no trace of why it could not (SDL's error message is
+    cleared by the next call that succeeds, ``set_mode()`` for one): asking
+    the mixer again is the one way to get SDL's reason.  If it can be opened
+    now, it is closed again: whether the game has a mixer stays the game's
+    choice.
+    """
+    if pygame.mixer.get_init():
+        return None
+    if not pygame.get_init():
+        return _MIXER_NOT_INITIALIZED
+    try:
+        pygame.mixer.init()
+    except pygame.error as exc:
+        return (
+            f"no audio device could be opened ({exc}), so pygame.mixer is not initialized "
+            f"and sounds are skipped"
         )
+    pygame.mixer.quit()
+    return (
+        "pygame.mixer is not initialized, though an audio device can be opened now "
+        "(pygame.mixer.quit() was called, or no device was free at pygame.init()): "
+        "call pygame.mixer.init() before loading sounds"
+    )
+
+
+def _load_sound(path: str, problem: str | None) -> pygame.mixer.Sound:
+    if not pygame.mixer.get_init():
+        raise pygame.error(problem or _MIXER_NOT_INITIALIZED)
     return pygame.mixer.Sound(path)
 
 
@@ -399,21 +551,26 @@ class Batch:
 class _Job:
     """One asset's callback pair: ``success``/``error`` as ``Pool.call`` accepts them."""
 
-    __slots__ = ("_batch", "_convert", "_name", "_path", "_spec")
+    __slots__ = ("_batch", "_convert", "_mixer_problem", "_name", "_path", "_spec")
 
-    def __init__(self, batch: Batch, name: str, spec: Spec, convert: bool) -> None:
+    def __init__(
+        self, batch: Batch, name: str, spec: Spec, convert: bool, mixer_problem: str | None
+    ) -> None:
         self._batch = batch
         self._name = name
         self._spec = spec
         self._path = os.path.abspath(spec.path)  # workers and threads must not see a chdir
         self._convert = convert
+        self._mixer_problem = mixer_problem  # for a sound: why it cannot load, if it cannot
 
     def start(self, pool: Pool) -> Task:
         spec = self._spec
         if isinstance(spec, Image):
             return pool._run_in_thread(self, _IMAGE_CALL, _load_image, self._path)
         if isinstance(spec, Sound):
-            return pool._run_in_thread(self, _SOUND_CALL, _load_sound, self._path)
+            return pool._run_in_thread(
+                self, _SOUND_CALL, _load_sound, self._path, self._mixer_problem
+            )
         if isinstance(spec, Font):
             return pool._run_in_thread(self, _FONT_CALL, _read_font_file, self._path)
         return _call_data_decoder(pool, self, self._path, spec.parser)
@@ -429,9 +586,15 @@ class _Job:
     def error(self, exc: BaseException) -> None:
         spec = self._spec
         kind = spec.kind
+        known = _FORMAT_OF.get(_extension(spec.path))
+        hint = ""
+        if isinstance(exc, pygame.error) and known is not None and known.kind == kind:
+            # What pygame cannot tell beforehand: the missing decoder, if that is why.
+            reason = known.needs or _missing_decoder(known)
+            hint = f" ({reason})" if reason else ""
         error = AssetError(
             f"cannot load {kind} {self._name!r} from {os.fspath(spec.path)!r}: "
-            f"{_serialization.describe(exc)}: {exc}",
+            f"{_serialization.describe(exc)}: {exc}{hint}",
             self._name,
             spec.path,
             kind,
@@ -477,11 +640,14 @@ def load(
 ) -> Batch:
     """Start loading ``assets`` (name -> path or spec) in the background; return their Batch.
 
-    The kind of a plain path comes from its extension: images (png, jpg,
-    bmp, gif, tga, webp...), sounds (wav, ogg, mp3, flac) and JSON (json,
-    and Tiled's tmj/tsj).  Fonts need a size, so they are given as
-    ``assets.Font(path, size)``; ``assets.Image``, ``assets.Sound`` and
-    ``assets.Data`` name the kind of any other path.
+    The kind of a plain path comes from its extension: the images and sounds
+    this pygame decodes (png, jpg, bmp, gif, tga, webp, xcf...; wav, ogg, mp3,
+    flac, opus, aiff, mid, mod, xm...: :func:`extensions` lists them) and JSON
+    (json, and Tiled's tmj/tsj).  A format this pygame's SDL_image or SDL_mixer
+    is too old for, or that needs SDL_image it lacks, is refused saying so.
+    Fonts need a size, so they are given as ``assets.Font(path, size)``;
+    ``assets.Image``, ``assets.Sound`` and ``assets.Data`` name the kind of
+    any other path.
 
     Callbacks run in the pool's ``update()``, on the thread that calls it:
     ``on_asset(name, asset)`` per loaded asset, ``on_error(name, error)`` per
@@ -528,9 +694,12 @@ def load(
         if isinstance(spec, Data) and spec.parser is not None:
             _check_picklable(name, spec.parser)
 
+    has_sounds = any(isinstance(spec, Sound) for spec in specs.values())
+    mixer_problem = _mixer_problem() if has_sounds else None
+
     batch = Batch(pool, len(specs), on_asset, on_error, on_done)
     for name, spec in specs.items():
-        job = _Job(batch, name, spec, _converts(spec, convert))
+        job = _Job(batch, name, spec, _converts(spec, convert), mixer_problem)
         batch._tasks.append(job.start(pool))
     if not specs:
         # on_done still runs inside update(), like every callback of the pool.

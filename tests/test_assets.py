@@ -244,6 +244,50 @@ def test_a_sound_fails_with_advice_when_the_mixer_is_not_initialized(
     assert "pygame.mixer.init()" in str(errors["beep"])
 
 
+def test_without_an_audio_device_a_sound_fails_saying_so_with_sdls_reason(
+    tmp_path: Path, pool: pygame_async.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_wav(tmp_path / "beep.wav")
+    make_image(tmp_path / "a.png", 1)
+    monkeypatch.setenv("SDL_AUDIODRIVER", "no-such-audio-driver")  # no device can be opened
+    pygame.init()  # initializes every module it can: not the mixer
+    pygame.display.set_mode((16, 16))  # and this clears SDL's error message, as in a game
+    assert pygame.mixer.get_init() is None
+    errors: dict[str, BaseException] = {}
+
+    batch = assets.load(
+        {"beep": tmp_path / "beep.wav", "a": tmp_path / "a.png"},
+        on_error=errors.__setitem__,
+        pool=pool,
+    )
+
+    assert batch.wait(timeout=10)
+    assert set(errors) == {"beep"} and set(batch.assets) == {"a"}
+    message = str(errors["beep"])
+    assert "no audio device could be opened" in message
+    assert "Audio target 'no-such-audio-driver' not available" in message  # SDL's reason
+    assert "sounds are skipped" in message
+    assert "(or pygame.init())" not in message  # it was called: no such advice
+    assert pygame.mixer.get_init() is None
+
+
+def test_a_sound_fails_with_advice_when_the_game_quit_the_mixer(
+    tmp_path: Path, pool: pygame_async.Pool
+) -> None:
+    make_wav(tmp_path / "beep.wav")
+    pygame.init()
+    pygame.mixer.quit()
+    errors: dict[str, BaseException] = {}
+
+    batch = assets.load({"beep": tmp_path / "beep.wav"}, on_error=errors.__setitem__, pool=pool)
+
+    assert batch.wait(timeout=10)
+    message = str(errors["beep"])
+    assert "an audio device can be opened now" in message
+    assert "call pygame.mixer.init() before loading sounds" in message
+    assert pygame.mixer.get_init() is None  # the game's choice stands: the mixer stays closed
+
+
 def test_fonts_load_at_their_size(tmp_path: Path, pool: pygame_async.Pool) -> None:
     corrupt(tmp_path / "broken.ttf")
 

@@ -7,9 +7,11 @@ thread instead (feel the stutter).  +/-: more or fewer workers.  Esc: quit.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from demos.swarm import game, headless
+from demos.swarm.window import NoDisplayError
 
 parser = argparse.ArgumentParser(
     prog="python -m demos.swarm",
@@ -39,4 +41,8 @@ if args.headless:
 elif args.json or args.screenshot or args.dump_paths:
     parser.error("--json, --screenshot and --dump-paths need --headless")
 else:
-    game.run(options, args.frames)
+    try:
+        game.run(options, args.frames, windowed=True)
+    except NoDisplayError as error:
+        print(f"python -m demos.swarm: {error}", file=sys.stderr)
+        sys.exit(2)

@@ -29,6 +29,7 @@ from demos.swarm.overlay import FrameStats, Overlay
 from demos.swarm.pathfinding import find_path
 from demos.swarm.units import Swarm, Tile, Unit
 from demos.swarm.view import SCREEN_SIZE, TILE_PX, WorldView, tile_at
+from demos.swarm.window import Window, check_display
 from demos.swarm.world import (
     CHUNKS_X,
     CHUNKS_Y,
@@ -90,10 +91,11 @@ class Game:
     """The game's state and its frame: input, path requests, ``update()``, drawing."""
 
     def __init__(
-        self, screen: pygame.Surface, clock: pygame.time.Clock, art: Art, options: Options
+        self, window: Window, clock: pygame.time.Clock, art: Art, options: Options
     ) -> None:
         """Start generating the first world."""
-        self.screen = screen
+        self.window = window
+        self.screen = window.canvas  # what the game draws on, the window shows
         self.clock = clock
         self.art = art
         self.options = options
@@ -270,7 +272,7 @@ class Game:
             self.stats.calls_done += pygame_async.update()  # path and survey callbacks run here
             self.swarm.walk(SPEED)
             self.draw()
-            pygame.display.flip()
+            self.window.present()
             self.stats.add(time.perf_counter() - started)  # the frame's work, without the wait
             self.clock.tick(FPS)
             frame += 1
@@ -284,7 +286,7 @@ class Game:
         if event.type == CHUNK_READY:
             self.on_chunk(event)
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-            self.set_goal(tile_at(event.pos))
+            self.set_goal(tile_at(self.window.to_canvas(event.pos)))
         elif key == pygame.K_r:
             self.regenerate(self.seed + 1)
         elif key == pygame.K_s:
@@ -336,18 +338,33 @@ def run(
     frames: int | None = None,
     script: Script | None = None,
     finish: Callable[[Game], object] | None = None,
+    *,
+    windowed: bool = False,
 ) -> None:
-    """Open the window, load the assets, play; ``finish(game)`` runs before anything closes."""
+    """Open the window, load the assets, play; ``finish(game)`` runs before anything closes.
+
+    ``windowed``: for a player, a window fitted to the desktop; NoDisplayError
+    (before any worker starts) if SDL has no display to show it on.  Else a
+    window of the canvas's size, as headless runs and tests want.
+    """
     pygame.init()
-    screen = pygame.display.set_mode(SCREEN_SIZE)
+    desktop = None
+    if windowed:
+        try:
+            check_display()
+        except BaseException:
+            pygame.quit()
+            raise
+        desktop = pygame.display.get_desktop_sizes()[0]
+    window = Window(SCREEN_SIZE, desktop)
     pygame.display.set_caption("pygame_async: swarm")
     clock = pygame.time.Clock()
     pygame_async.load(options.workers)
     try:
-        art = load_art(screen, clock)
+        art = load_art(window, clock)
         if art is None:
             return
-        game = Game(screen, clock, art, options)
+        game = Game(window, clock, art, options)
         # What is loaded by now lives as long as the game.  Freezing it spares
         # the garbage collector's rare full passes from walking it all again: a
         # 40 ms frame here, the worst a frame of this game would otherwise have.

@@ -11,6 +11,7 @@ import pygame
 
 import pygame_async
 from demos.swarm.view import TILE_PX
+from demos.swarm.window import Window
 from pygame_async import assets
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"  # made by assets/make_assets.py
@@ -37,12 +38,13 @@ class Art:
     units: list[pygame.Surface]
     waiting_units: list[pygame.Surface]  # how a unit looks while its path is pending
     goal: pygame.Surface
-    sounds: dict[str, pygame.mixer.Sound]  # empty without a sound device: the game stays silent
+    sounds: dict[str, pygame.mixer.Sound]  # empty without an audio device: the game stays silent
 
 
-def load_art(screen: pygame.Surface, clock: pygame.time.Clock) -> Art | None:
+def load_art(window: Window, clock: pygame.time.Clock) -> Art | None:
     """Load every asset behind a progress bar; None if the player quits meanwhile."""
-    batch = assets.load(IMAGES | SOUNDS, on_error=_log_failure, convert=True)
+    sounds = SOUNDS if _audio_ready() else {}
+    batch = assets.load(IMAGES | sounds, on_error=_log_failure, convert=True)
     font = pygame.font.Font(None, 28)
     while not batch.done:
         for event in pygame.event.get():
@@ -51,14 +53,27 @@ def load_art(screen: pygame.Surface, clock: pygame.time.Clock) -> Art | None:
             ):
                 return None
         pygame_async.update()  # each asset's callback runs here, which moves the bar
-        _draw_progress(screen, font, batch.fraction)
-        pygame.display.flip()
+        _draw_progress(window.canvas, font, batch.fraction)
+        window.present()
         clock.tick(60)
     return _prepare(batch.assets)
 
 
+def _audio_ready() -> bool:
+    """Return True if sounds can play; else say once why not: the game then runs silent."""
+    if pygame.mixer.get_init():
+        return True
+    # pygame.init() initializes the mixer only if it can open an audio device,
+    # and keeps no trace of why it could not: asking again gives SDL's reason.
+    try:
+        pygame.mixer.init()
+    except pygame.error as error:
+        logger.warning("no audio device could be opened (%s): sounds are skipped", error)
+        return False
+    return True
+
+
 def _log_failure(name: str, error: pygame_async.AsyncError) -> None:
-    # Sounds may fail for want of an audio device; the game then runs silent.
     # A missing image is fatal, and _prepare says so.
     logger.warning("could not load %s: %s", name, error)
 
