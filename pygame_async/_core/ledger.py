@@ -164,7 +164,7 @@ class Ledger:
         definition = task.definition
         definition.live_calls -= 1
         if not definition.current and not definition.live_calls:
-            self._retire(definition)
+            self._forget_everywhere(definition)
         if self.state is not PoolState.RUNNING:
             self.pending -= 1  # shutdown() runs no callbacks
         elif task._posted:
@@ -177,15 +177,15 @@ class Ledger:
         """One call on ``definition`` is over: lanes forget a version nothing needs."""
         definition.live_calls -= 1
         if definition.retirable:
-            self._retire(definition)
+            self._forget_everywhere(definition)
 
-    def _retire(self, definition: Definition) -> None:
+    def _forget_everywhere(self, definition: Definition) -> None:
         for lane in self.lanes:
             lane.forget(definition)
 
     # -- delivery: never under self.lock -------------------------------------------------
 
-    def announce(self) -> None:
+    def post_and_request_update(self) -> None:
         """Post finished event-type calls, then ask the game for an ``update()`` if one is due."""
         with self._posting:
             self.post_finished()
@@ -197,7 +197,7 @@ class Ledger:
     def post_finished(self) -> None:
         """Post the events of finished calls, in order, until one cannot be posted yet.
 
-        The caller holds ``_posting`` (or calls :meth:`announce`).  A call
+        The caller holds ``_posting`` (or calls :meth:`post_and_request_update`).  A call
         counts as pending until its event is posted, so ``wait()`` waits for it.
         """
         while True:

@@ -82,6 +82,23 @@ class Pool:
         max_worker_memory: int | None = None,
     ) -> None:
         validate.count("Pool(workers)", "workers", workers)
+        options = {
+            "initializer": initializer,
+            "initargs": initargs,
+            "max_calls_per_worker": max_calls_per_worker,
+            "max_worker_memory": max_worker_memory,
+        }
+        self._open("process", workers, options)
+
+    @classmethod
+    def _on_lane(cls, kind: str, workers: int = 1) -> Pool:
+        """Make a pool whose defined functions run on another lane (``"thread"``)."""
+        validate.count("Pool(workers)", "workers", workers)
+        pool = cls.__new__(cls)
+        pool._open(kind, workers, {})
+        return pool
+
+    def _open(self, kind: str, workers: int, options: dict[str, Any]) -> None:
         self._ledger = Ledger(self)
         self._definitions = Definitions()
         self._opening = threading.Lock()  # one thread at a time opens a given outcome
@@ -90,15 +107,9 @@ class Pool:
         self._threads: lane.Lane | None = None  # the thread lane, made when first needed
         self.ensure = Ensure(self)
         """Adjust the worker count: ``pool.ensure.at_least(2).at_most(4)``."""
-        options = {
-            "initializer": initializer,
-            "initargs": initargs,
-            "max_calls_per_worker": max_calls_per_worker,
-            "max_worker_memory": max_worker_memory,
-        }
         install()
         try:
-            self._lane = lane.make("process", self._ledger, self._queue, workers, options)
+            self._lane = lane.make(kind, self._ledger, self._queue, workers, options)
         except BaseException:
             uninstall()
             raise

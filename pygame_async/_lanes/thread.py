@@ -39,7 +39,7 @@ class _Reporter:
         with self._ledger.lock:
             self._ledger.record_progress(self._task, fraction, message)
             self._ledger.notify()
-        self._ledger.announce()
+        self._ledger.post_and_request_update()
 
 
 class ThreadLane:
@@ -186,7 +186,7 @@ class ThreadLane:
             with ledger.lock:
                 ledger.finish_with_value(task, value)
                 ledger.notify()
-        ledger.announce()
+        ledger.post_and_request_update()
 
     def _close_if_done(self) -> None:
         if self._closing and not self._threads and not self._closed:

@@ -142,7 +142,7 @@ class Dispatcher:
             worker.queue((ToWorker.DEFINE, definition.id, definition.name, blob))
         worker.known_definitions.add(definition.id)
 
-    def teach_current(self, worker: WorkerHandle) -> None:
+    def send_current_definitions(self, worker: WorkerHandle) -> None:
         """Send a new worker every current definition, so its first calls start at once."""
         for definition in self._state.current.values():
             self.send_definition(worker, definition)

@@ -140,7 +140,7 @@ class IoThread:
             self._lifecycle.expire()
             news = bool(state.ledger.to_post or state.ledger.completed or state.ledger.progressed)
         if news:
-            state.ledger.announce()
+            state.ledger.post_and_request_update()
         return True
 
     def _serve_socket(self, worker: WorkerHandle, event: int) -> None:
@@ -191,7 +191,7 @@ class IoThread:
             with state.ledger.lock:
                 worker.bulk_reading = False
                 state.rouser.rouse()
-        state.ledger.announce()
+        state.ledger.post_and_request_update()
 
     def _give_up_on(self, worker: WorkerHandle, error: Exception) -> None:
         """Kill a worker whose handling raised unexpectedly; fail its call, log once."""

@@ -80,12 +80,12 @@ class Lifecycle:
         state.ledger.notify()
 
     def said_hello(self, worker: WorkerHandle) -> None:
-        """Make a worker that said HELLO ready: teach it every current definition."""
+        """Make a worker that said HELLO ready: send it every current definition."""
         worker.said_hello = True
         self._state.start_failure = None
         if worker.state is WorkerState.STARTING:
             worker.state = WorkerState.READY
-        self._dispatcher.teach_current(worker)
+        self._dispatcher.send_current_definitions(worker)
         logger.debug("worker %s is ready", worker.pid)
 
     def kill(self, worker: WorkerHandle, reason: BaseException | None) -> None:

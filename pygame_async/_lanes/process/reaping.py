@@ -73,7 +73,7 @@ class Reaper:
                 self._dispatcher.dispatch()
                 ledger.notify()
             worker.close()
-        ledger.announce()
+        ledger.post_and_request_update()
 
     def _drain(self, worker: WorkerHandle) -> None:
         """Read and file every whole reply still on the dead worker's socket."""
