@@ -25,7 +25,7 @@ Arrows run one way: front -> adapter, lanes -> core.
 """
 
 from pygame_async import _lanes, _pygame
-from pygame_async._core import lane as _lane
+from pygame_async._core import lane_seam as _lane_seam
 from pygame_async._core.caller import AsyncFunction
 from pygame_async._core.default import (
     add_worker,
@@ -61,7 +61,7 @@ from pygame_async._core.task import Task
 from pygame_async._pygame import UPDATE_EVENT
 from pygame_async._version import __version__ as __version__
 
-_lane.register(_lanes.make_lane)
+_lane_seam.register(_lanes.make_lane)
 _pygame.install()
 
 __all__ = [

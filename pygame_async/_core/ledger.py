@@ -21,10 +21,11 @@ import itertools
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from pygame_async._core import delivery
+from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.definitions import Definition
 from pygame_async._core.errors import PoolBrokenError
 from pygame_async._core.task import Outcome, Task, TaskState
@@ -33,7 +34,7 @@ logger = logging.getLogger("pygame_async")
 
 
 class _Lane(Protocol):
-    """What the ledger asks of a lane (the whole seam is :class:`pygame_async._core.lane.Lane`)."""
+    """What the ledger asks of a lane (the whole seam: ``lane_seam.Lane``)."""
 
     def forget(self, definition: Definition) -> None: ...
 
@@ -129,6 +130,19 @@ class Ledger:
         self.pending -= 1
         self._settle(task.definition)
         self.notify()
+
+    def close(self, queues: Iterable[CallQueue], cancel_pending: bool) -> None:
+        """Stop the pool taking calls (shutdown): no callback runs from now on."""
+        if self.state is PoolState.RUNNING:
+            self.state = PoolState.CLOSING
+        if cancel_pending:
+            for queue in queues:
+                for task in queue.take_all():
+                    self.cancel(task)
+        self.pending -= len(self.completed) + len(self.to_post)
+        self.completed.clear()
+        self.to_post.clear()
+        self.progressed.clear()
 
     def record_progress(self, task: Task, fraction: float, message: str | None) -> None:
         """Record a running call's progress; ``update()`` delivers the latest."""

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from pygame_async._core import delivery, lane, validate
+from pygame_async._core import delivery, lane_seam, validate
 from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.caller import USE_DEFINITION_TIMEOUT, AsyncFunction
 from pygame_async._core.definitions import Definition, Definitions
@@ -104,12 +104,12 @@ class Pool:
         self._opening = threading.Lock()  # one thread at a time opens a given outcome
         self._queue = CallQueue()
         self._thread_queue = CallQueue()
-        self._threads: lane.Lane | None = None  # the thread lane, made when first needed
+        self._threads: lane_seam.Lane | None = None  # the thread lane, made when first needed
         self.ensure = Ensure(self)
         """Adjust the worker count: ``pool.ensure.at_least(2).at_most(4)``."""
         install()
         try:
-            self._lane = lane.make(kind, self._ledger, self._queue, workers, options)
+            self._lane = lane_seam.make(kind, self._ledger, self._queue, workers, options)
         except BaseException:
             uninstall()
             raise
@@ -339,15 +339,7 @@ class Pool:
         ledger = self._ledger
         with ledger.lock:
             if ledger.state is PoolState.RUNNING:
-                ledger.state = PoolState.CLOSING
-                if cancel_pending:
-                    for queue in (self._queue, self._thread_queue):
-                        for task in queue.take_all():
-                            ledger.cancel(task)
-                ledger.pending -= len(ledger.completed) + len(ledger.to_post)
-                ledger.completed.clear()
-                ledger.to_post.clear()
-                ledger.progressed.clear()
+                ledger.close((self._queue, self._thread_queue), cancel_pending)
                 for each in self._lanes():
                     each.close()
                 ledger.notify()
@@ -363,7 +355,7 @@ class Pool:
             _live_pools.discard(self)
             uninstall()
 
-    def _lanes(self) -> list[lane.Lane]:
+    def _lanes(self) -> list[lane_seam.Lane]:
         return [self._lane] if self._threads is None else [self._lane, self._threads]
 
     def _closed(self) -> bool:
@@ -390,7 +382,7 @@ class Pool:
         with ledger.lock:
             self._require_running(f"_run_in_thread({name!r})")
             if self._threads is None:
-                self._threads = lane.make(
+                self._threads = lane_seam.make(
                     "thread", ledger, self._thread_queue, _THREAD_LANE_WIDTH, {}
                 )
                 ledger.add_lane(self._threads)
@@ -444,14 +436,7 @@ class Pool:
         """Abandon running calls and end every worker: the game is closing."""
         ledger = self._ledger
         with ledger.lock:
-            if ledger.state is PoolState.RUNNING:
-                ledger.state = PoolState.CLOSING
-            for queue in (self._queue, self._thread_queue):
-                for task in queue.take_all():
-                    ledger.cancel(task)
-            ledger.completed.clear()
-            ledger.to_post.clear()
-            ledger.progressed.clear()
+            ledger.close((self._queue, self._thread_queue), cancel_pending=True)
             for each in self._lanes():
                 each.close()
                 each.kill_at_exit()

@@ -1,7 +1,7 @@
 """Lanes: where calls run.  Each lane imports the core, never the reverse.
 
 :func:`make_lane` is the factory the package front registers with the core
-(:func:`pygame_async._core.lane.register`); it imports a lane's modules only
+(:func:`pygame_async._core.lane_seam.register`); it imports a lane's modules only
 when a pool first asks for that lane, so ``import pygame_async`` starts no
 thread and imports neither ``multiprocessing`` nor ``concurrent.futures.process``.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pygame_async._core.call_queue import CallQueue
-from pygame_async._core.lane import Lane
+from pygame_async._core.lane_seam import Lane
 from pygame_async._core.ledger import Ledger
 
 KINDS = ("process", "thread")

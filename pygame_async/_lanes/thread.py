@@ -43,7 +43,7 @@ class _Reporter:
 
 
 class ThreadLane:
-    """Threads of the game process: the :class:`~pygame_async._core.lane.Lane` they implement."""
+    """Threads of the game process: the lane seam (``_core.lane_seam.Lane``) they implement."""
 
     kind = "thread"
 

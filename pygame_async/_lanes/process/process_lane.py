@@ -49,7 +49,7 @@ _PATIENCE = 0.001  # seconds update() waits for a socket the I/O thread is readi
 
 
 class ProcessLane:
-    """Worker processes for a pool: the :class:`~pygame_async._core.lane.Lane` they implement."""
+    """Worker processes for a pool: the lane seam (``_core.lane_seam.Lane``) they implement."""
 
     kind = "process"
 
