@@ -57,7 +57,7 @@ from pygame_async._core.errors import (
 )
 from pygame_async._core.pool import Pool
 from pygame_async._core.progress import report_progress
-from pygame_async._core.task import Task
+from pygame_async._core.task import Task, TaskState
 from pygame_async._pygame import UPDATE_EVENT
 from pygame_async._version import __version__ as __version__
 
@@ -77,6 +77,7 @@ __all__ = [
     "RemoteTraceback",
     "ResultNotSentError",
     "Task",
+    "TaskState",
     "TaskTimeoutError",
     "WorkerCrashedError",
     "WorkerProtocolError",
@@ -108,6 +109,7 @@ for _public in (
     RemoteTraceback,
     ResultNotSentError,
     Task,
+    TaskState,
     TaskTimeoutError,
     WorkerCrashedError,
     WorkerProtocolError,

@@ -187,10 +187,12 @@ class Pool:
         """Queue a call of the function defined as ``name``; workers get calls in the order made.
 
         ``callback`` is None (fire and forget), a function called with the
-        result, or a success/error pair (an object or mapping with ``success``
-        and/or ``error`` functions).  It runs in a later ``update()``.
-        Raises LookupError when ``name`` is not defined and TypeError when the
-        callback or an argument cannot be used, naming it.
+        result, a success/error pair (an object or mapping with ``success``
+        and/or ``error`` functions), which run in a later ``update()``, or a
+        pygame event type (``pygame.event.custom_type()``): the completion is
+        then posted as an event as soon as it arrives.  Raises LookupError
+        when ``name`` is not defined and TypeError when the callback or an
+        argument cannot be used, naming it.
         """
         return self._call(callback, name, args, kwargs, USE_DEFINITION_TIMEOUT)
 

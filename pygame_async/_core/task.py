@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 
 
 class TaskState(enum.Enum):
-    """Where a task is in its life; every transition happens under the pool's lock."""
+    """Where a call is in its life (``task.state``); ``.value`` is its name as a string.
+
+    ``QUEUED`` -> ``ASSIGNED`` -> ``FINISHED``, or ``CANCELLED`` from either
+    of the first two.  A finished call may still wait for ``update()`` to
+    deliver it.  Every transition happens under the pool's lock.
+    """
 
     QUEUED = "queued"  # in the pool's queue, not yet handed to a lane
     ASSIGNED = "assigned"  # handed to a lane: running, or waiting there behind another call
@@ -85,11 +90,15 @@ class Task:
         self.timeout = timeout
         """Seconds the call may run on a worker before it is stopped, or None."""
         self.id = task_id
+        """The call's number, unique within its pool, in the order calls were made."""
         self.definition = definition
+        """The version of the defined function this call runs (for pygame_async's own use)."""
         self._delivery = delivery
         self.arguments = arguments
+        """The call's arguments as its lane holds them (for pygame_async's own use)."""
         self.lane: Any = None  # the lane that runs it, set when it is queued
         self.state = TaskState.QUEUED
+        """Where the call is: a :class:`TaskState`."""
         self._outcome: Outcome | None = None
         self._value: Any = _NO_VALUE
         self._exception: BaseException | None = None
@@ -115,7 +124,11 @@ class Task:
         return self.state in (TaskState.FINISHED, TaskState.CANCELLED)
 
     def cancelled(self) -> bool:
-        """Return True if the call was cancelled before it started."""
+        """Return True if the call was cancelled: its callback never runs.
+
+        A call cancelled before it started never runs at all; one stopped
+        with ``cancel(kill=True)`` was cut short by killing its worker.
+        """
         return self.state is TaskState.CANCELLED
 
     def cancel(self, kill: bool = False) -> bool:
