@@ -15,26 +15,26 @@
 
 Each kind is decoded where it costs the game's main thread least; every
 outcome reaches the game through the pool's ``update()``, on the thread that
-calls it, like any call of the pool (figures: the "Asset loading" section of
-the README):
+calls it, like any call of the pool (figures: README's "Where each kind is
+decoded", from ``python -m benchmarks.assets_lanes``):
 
 ========  ====================  ==================================================
 kind      where it is decoded   why
 ========  ====================  ==================================================
 image     the pool's thread     ``pygame.image.load`` releases the GIL while it
           lane                  decodes, and the Surface needs no copy.  Through a
-                                worker, its pixels are unpickled inside
-                                ``update()``: 120-490 ms for one 2048x2048 image.
+                                worker, its pixels are unpickled on the main
+                                thread, inside ``update()``.
 sound     the pool's thread     a ``Sound`` belongs to the game's mixer, and
           lane                  ``pygame.mixer.Sound`` releases the GIL while it
                                 decodes and resamples.
 font      read on the thread    SDL_ttf opens every face on one FreeType library,
           lane, opened at       which must not be used by two threads at once, and
           delivery              pygame does not lock it: the file is read off the
-                                main thread, then opened there (0.05-0.08 ms).
-data      a worker process      ``json.loads`` holds the GIL for the whole parse
-                                (90-160 ms for a 4.9 MB map), while unpickling the
-                                parsed result costs the main thread 18-36 ms.
+                                main thread, then opened there.
+data      a worker process      ``json.loads`` holds the GIL for the whole parse,
+                                while unpickling the parsed result costs the main
+                                thread much less.
 ========  ====================  ==================================================
 
 ``convert`` (``convert_alpha()`` for images with per-pixel alpha, else

@@ -3,7 +3,8 @@
 :func:`start` sends one asset's decoding where it costs the game's main thread
 least, and :func:`finish` does what must happen on that thread at delivery.
 The module docstring of :mod:`pygame_async.assets` says where each kind goes
-and why.
+and why; README's "Where each kind is decoded" has the measurements, from
+``python -m benchmarks.assets_lanes``.
 """
 
 from __future__ import annotations
@@ -129,8 +130,9 @@ def _data_decoder() -> Callable[[str, Parser | None], Any]:
 
     It is nested on purpose: cloudpickle sends a nested function by value,
     so a worker runs it without importing this module, and with it pygame
-    (about 150 ms and 20 MB more per worker with pygame 2.6.1, which imports
-    numpy).  It must therefore use nothing from this module.
+    (time and memory on every worker, more with pygame 2.6.1, which imports
+    numpy: README's "Where each kind is decoded" has the figures).  It must
+    therefore use nothing from this module.
     """
 
     def decode(path: str, parser: Parser | None) -> Any:
