@@ -62,7 +62,8 @@ Surface wire format
     constructor always makes 256 palette entries and ``set_palette`` cannot
     remove any, so a shorter palette is rebuilt by decoding a blank
     colour-mapped TGA that declares exactly its entries (an 18-byte header, the
-    colours, zero pixels) with ``pygame.image.load``.  No step needs
+    colours, zero pixels) with ``pygame.image.load``
+    (:mod:`~pygame_async._pygame.short_palettes`).  No step needs
     ``pygame.init()`` or a display, so workers that never open one can both
     send and receive surfaces.
 
@@ -93,11 +94,9 @@ Known limits
 
 from __future__ import annotations
 
-import io
 import mmap
 import os
 import pickle
-import struct
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, TypeAlias, cast
@@ -108,6 +107,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
 
+from pygame_async._pygame import short_palettes
 from pygame_async._pygame.masks import reduce_mask
 from pygame_async._pygame.pixels import Pixels, import_pixels, pixel_view
 
@@ -122,9 +122,6 @@ _SUPPORTED_BYTESIZES: Final = frozenset({1, 2, 3, 4})
 
 # What pygame.Surface gives every 8-bit surface, whatever palette it is meant to have.
 _FULL_PALETTE: Final = 256
-
-# A TGA header stores width and height in 16 bits.
-_TGA_MAX_SIDE: Final = 0xFFFF
 
 
 def pygame_reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
@@ -319,66 +316,11 @@ def _blank_surface(
     blending is on, which the caller restores with ``set_alpha()``; per-pixel
     alpha comes from the masks.
     """
-    if (
-        palette is not None
-        and len(palette) < _FULL_PALETTE
-        and max(size) <= _TGA_MAX_SIDE
-        and pygame.image.get_extended()
-    ):
-        return _blank_with_short_palette(size, palette)
+    if palette is not None and len(palette) < _FULL_PALETTE and short_palettes.supported(size):
+        return short_palettes.blank_surface(size, palette)
     surface = pygame.Surface(size, 0, depth, masks)
     if palette is not None:
         surface.set_palette(palette)
-    return surface
-
-
-def _blank_with_short_palette(size: _Size, palette: Sequence[_RGB]) -> pygame.Surface:
-    """Return a blank 8-bit surface whose palette has exactly the given entries.
-
-    ``pygame.Surface`` gives an 8-bit surface 256 palette entries, and
-    ``set_palette`` only rewrites entries: it never changes how many there are
-    (SDL's ``ncolors``), in pygame 2.6.1 and pygame-ce alike.  Fewer entries
-    are not cosmetic: ``map_rgb``, ``fill`` and ``set_colorkey`` pick the
-    nearest of them, and ``image.save`` writes them all.  Only image decoders
-    set the count (copies keep it), so the surface is decoded from a blank
-    colour-mapped TGA that declares exactly these colours.  TGA because
-    SDL_image reads it uncompressed, with any count from 0 to 255 and the
-    colours exact, in both flavours; the BMP reader of SDL 2.28 (in the pygame
-    2.6.1 wheel) pads to 256, and PNG needs zlib and has neither zero colours
-    nor zero sides.
-
-    pygame-ce refuses a TGA with a zero side, so an empty surface is cut from a
-    blank one pixel wide or high; a copy keeps the palette's count
-    (``SDL_ConvertSurface`` copies it).
-
-    Args:
-        size: Width and height, each at most 65535.
-        palette: Up to 255 RGB colours.
-
-    Returns:
-        A surface with zero pixels, no colorkey, blending off and flags 0.
-    """
-    width, height = size
-    decoded_size = (max(width, 1), max(height, 1))
-    header = struct.pack(
-        "<BBBHHBHHHHBB",
-        0,  # no image ID
-        1,  # has a colour map
-        1,  # uncompressed, colour-mapped
-        0,  # the colour map starts at index 0...
-        len(palette),  # ...and holds this many entries
-        24,  # of 24 bits, stored BGR
-        0,  # x origin
-        0,  # y origin
-        *decoded_size,
-        8,  # bits per pixel
-        0,  # descriptor: no alpha bits
-    )
-    colours = bytes(channel for red, green, blue in palette for channel in (blue, green, red))
-    blank = bytes(decoded_size[0] * decoded_size[1])
-    surface = pygame.image.load(io.BytesIO(header + colours + blank), "blank.tga")
-    if decoded_size != size:
-        surface = surface.subsurface((0, 0, width, height)).copy()
     return surface
 
 
