@@ -10,6 +10,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import copyreg
 import hashlib
+import importlib
 import inspect
 import io
 import pickle
@@ -27,6 +28,7 @@ import cloudpickle
 import pygame
 import pytest
 
+from pygame_async._pygame import masks as _masks
 from pygame_async._pygame import surfaces as _surfaces
 from pygame_async._pygame.surfaces import pygame_reducers
 
@@ -249,9 +251,13 @@ def test_reconstructors_are_importable_by_name() -> None:
     # The unpickling process finds them by module and qualified name.
     surface_reduce = pygame_reducers()[pygame.Surface](pygame.Surface((1, 1)))
     mask_reduce = pygame_reducers()[pygame.mask.Mask](pygame.mask.Mask((1, 1)))
-    for rebuild in (surface_reduce[0], mask_reduce[0]):
-        assert rebuild.__module__ == "pygame_async._pygame.surfaces"
-        assert getattr(_surfaces, rebuild.__qualname__) is rebuild
+    expected = {
+        surface_reduce[0]: "pygame_async._pygame.surfaces",
+        mask_reduce[0]: "pygame_async._pygame.masks",
+    }
+    for rebuild, module in expected.items():
+        assert rebuild.__module__ == module
+        assert getattr(importlib.import_module(module), rebuild.__qualname__) is rebuild
 
 
 def test_cloudpickler_ignores_a_dispatch_table_set_after_init() -> None:
@@ -515,7 +521,7 @@ def test_mask_pickles_compactly() -> None:
 
 def test_mask_with_too_many_bits_is_refused() -> None:
     with pytest.raises(ValueError, match="more than the 4 bits"):
-        _surfaces._rebuild_mask((2, 2), b"\xff")
+        _masks._rebuild_mask((2, 2), b"\xff")
 
 
 # --------------------------------------------------------------------------------------

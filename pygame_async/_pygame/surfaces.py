@@ -1,4 +1,4 @@
-"""Pickle support for pygame Surfaces and Masks.
+"""Pickle support for pygame Surfaces, and :func:`pygame_reducers` for Surfaces and Masks.
 
 pygame refuses to pickle ``Surface`` and ``Mask`` (``TypeError: cannot pickle
 'pygame.surface.Surface' object``), and its maintainers closed the requests to
@@ -62,22 +62,13 @@ Surface wire format
     constructor always makes 256 palette entries and ``set_palette`` cannot
     remove any, so a shorter palette is rebuilt by decoding a blank
     colour-mapped TGA that declares exactly its entries (an 18-byte header, the
-    colours, zero pixels) with ``pygame.image.load``.  No step needs
+    colours, zero pixels) with ``pygame.image.load``
+    (:mod:`~pygame_async._pygame.short_palettes`).  No step needs
     ``pygame.init()`` or a display, so workers that never open one can both
     send and receive surfaces.
 
 Mask wire format
-    The size and one bit per pixel: the pixels in row-major order read as one
-    big-endian binary number, so the first pixel is the most significant bit
-    and any padding is leading zero bits in the first byte.
-    There is no raw-bits API on ``Mask`` and ``Mask.get_at`` per pixel is far too
-    slow, so the bits travel through an 8-bit surface: ``Mask.to_surface`` paints
-    0 and 1 pixel values, ``bytes.translate`` turns them into the digits "0" and
-    "1", and ``int(..., 2)`` packs those into bits (CPython converts
-    power-of-two bases in linear time).  Rebuilding unpacks with
-    ``format(..., "b")``, paints the 8-bit surface and calls
-    ``pygame.mask.from_surface`` with colorkey 0.  A 4096x4096 mask travels as
-    2 MiB.
+    The size and one bit per pixel: :mod:`~pygame_async._pygame.masks`.
 
 Known limits
     - Exact types only: a dispatch table is looked up by ``type(obj)``, so
@@ -103,17 +94,12 @@ Known limits
 
 from __future__ import annotations
 
-import io
 import mmap
 import os
 import pickle
-import struct
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
-
-if TYPE_CHECKING:
-    from typing_extensions import Buffer
+from typing import Any, Final, Literal, TypeAlias, cast
 
 # pygame prints a banner on import unless told not to, and every worker that
 # unpickles a Surface imports pygame through this module.
@@ -121,12 +107,11 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
 
-__all__ = ["pygame_reducers"]
+from pygame_async._pygame import short_palettes
+from pygame_async._pygame.masks import reduce_mask
+from pygame_async._pygame.pixels import Pixels, import_pixels, pixel_view
 
-#: What a reduced Surface carries as pixels: a zero-copy view when pickling, and
-#: whatever the unpickler produces when rebuilding (``bytes`` or ``bytearray``
-#: in-band, any buffer the caller passed via ``buffers=`` out-of-band).
-_Pixels: TypeAlias = bytes | bytearray | memoryview | pickle.PickleBuffer
+__all__ = ["pygame_reducers"]
 
 _Size: TypeAlias = tuple[int, int]
 _RGBA: TypeAlias = tuple[int, int, int, int]
@@ -137,14 +122,6 @@ _SUPPORTED_BYTESIZES: Final = frozenset({1, 2, 3, 4})
 
 # What pygame.Surface gives every 8-bit surface, whatever palette it is meant to have.
 _FULL_PALETTE: Final = 256
-
-# A TGA header stores width and height in 16 bits.
-_TGA_MAX_SIDE: Final = 0xFFFF
-
-# Mask bits are painted as pixel values 0 and 1 on an 8-bit surface; these
-# tables turn those bytes into the ASCII digits that int(..., 2) parses, and back.
-_PIXEL_TO_DIGIT: Final = bytes.maketrans(b"\x00\x01", b"01")
-_DIGIT_TO_PIXEL: Final = bytes.maketrans(b"01", b"\x00\x01")
 
 
 def pygame_reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
@@ -165,7 +142,7 @@ def pygame_reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
     """
     return {
         pygame.Surface: _reduce_surface,
-        pygame.mask.Mask: _reduce_mask,
+        pygame.mask.Mask: reduce_mask,
     }
 
 
@@ -210,7 +187,7 @@ def _reduce_surface(
     return _rebuild_surface, args
 
 
-def _export_pixels(surface: pygame.Surface) -> tuple[int, _Pixels]:
+def _export_pixels(surface: pygame.Surface) -> tuple[int, Pixels]:
     """Return the surface's pixel rows and the pitch they are laid out with.
 
     Args:
@@ -227,31 +204,13 @@ def _export_pixels(surface: pygame.Surface) -> tuple[int, _Pixels]:
         return row_bytes, b""
     pitch = surface.get_pitch()
     if surface.get_parent() is None:
-        return pitch, pickle.PickleBuffer(_pixel_view(surface))
+        return pitch, pickle.PickleBuffer(pixel_view(surface))
     # A subsurface's buffer starts at its first pixel but strides over the
     # parent's rows: shipping it whole would leak the parent's pixels, and its
     # nominal length (pitch * height) runs past the parent's last row.
-    with _pixel_view(surface) as view:
+    with pixel_view(surface) as view:
         rows = b"".join(view[y * pitch : y * pitch + row_bytes] for y in range(height))
     return row_bytes, rows
-
-
-def _pixel_view(surface: pygame.Surface) -> memoryview:
-    """Return a writable byte view of the surface's whole pixel buffer.
-
-    The surface stays locked, so it cannot be blitted, until the view is
-    released (``with`` block) or garbage collected: pygame ties the lock to the
-    ``BufferProxy`` the view holds.
-
-    Args:
-        surface: The surface to view; for a subsurface the view starts at its
-            first pixel and uses the parent's pitch.
-
-    Returns:
-        A 1-D ``memoryview`` of format ``"B"``, ``pitch * height`` bytes long.
-    """
-    # BufferProxy implements the buffer protocol, but pygame's stubs do not say so.
-    return memoryview(cast("Buffer", surface.get_buffer()))
 
 
 def _colorkey_index(surface: pygame.Surface) -> int:
@@ -300,7 +259,7 @@ def _rebuild_surface(
     depth: int,
     masks: _RGBA,
     pitch: int,
-    pixels: _Pixels,
+    pixels: Pixels,
     alpha: int | None,
     colorkey: int | _RGBA | None,
     palette: Sequence[_RGB] | None,
@@ -333,7 +292,7 @@ def _rebuild_surface(
         surface.set_alpha(None)  # blending off, as on a fresh Surface: set again below
     else:
         surface = _blank_surface(size, depth, masks, palette)
-        _import_pixels(surface, pitch, pixels)
+        import_pixels(surface, pitch, pixels)
     # set_colorkey and set_alpha each switch RLE on or off, so every call gets
     # the flag.  A fresh surface already has blending off, and calling
     # set_alpha(None) without the flag would switch RLE off again.
@@ -357,66 +316,11 @@ def _blank_surface(
     blending is on, which the caller restores with ``set_alpha()``; per-pixel
     alpha comes from the masks.
     """
-    if (
-        palette is not None
-        and len(palette) < _FULL_PALETTE
-        and max(size) <= _TGA_MAX_SIDE
-        and pygame.image.get_extended()
-    ):
-        return _blank_with_short_palette(size, palette)
+    if palette is not None and len(palette) < _FULL_PALETTE and short_palettes.supported(size):
+        return short_palettes.blank_surface(size, palette)
     surface = pygame.Surface(size, 0, depth, masks)
     if palette is not None:
         surface.set_palette(palette)
-    return surface
-
-
-def _blank_with_short_palette(size: _Size, palette: Sequence[_RGB]) -> pygame.Surface:
-    """Return a blank 8-bit surface whose palette has exactly the given entries.
-
-    ``pygame.Surface`` gives an 8-bit surface 256 palette entries, and
-    ``set_palette`` only rewrites entries: it never changes how many there are
-    (SDL's ``ncolors``), in pygame 2.6.1 and pygame-ce alike.  Fewer entries
-    are not cosmetic: ``map_rgb``, ``fill`` and ``set_colorkey`` pick the
-    nearest of them, and ``image.save`` writes them all.  Only image decoders
-    set the count (copies keep it), so the surface is decoded from a blank
-    colour-mapped TGA that declares exactly these colours.  TGA because
-    SDL_image reads it uncompressed, with any count from 0 to 255 and the
-    colours exact, in both flavours; the BMP reader of SDL 2.28 (in the pygame
-    2.6.1 wheel) pads to 256, and PNG needs zlib and has neither zero colours
-    nor zero sides.
-
-    pygame-ce refuses a TGA with a zero side, so an empty surface is cut from a
-    blank one pixel wide or high; a copy keeps the palette's count
-    (``SDL_ConvertSurface`` copies it).
-
-    Args:
-        size: Width and height, each at most 65535.
-        palette: Up to 255 RGB colours.
-
-    Returns:
-        A surface with zero pixels, no colorkey, blending off and flags 0.
-    """
-    width, height = size
-    decoded_size = (max(width, 1), max(height, 1))
-    header = struct.pack(
-        "<BBBHHBHHHHBB",
-        0,  # no image ID
-        1,  # has a colour map
-        1,  # uncompressed, colour-mapped
-        0,  # the colour map starts at index 0...
-        len(palette),  # ...and holds this many entries
-        24,  # of 24 bits, stored BGR
-        0,  # x origin
-        0,  # y origin
-        *decoded_size,
-        8,  # bits per pixel
-        0,  # descriptor: no alpha bits
-    )
-    colours = bytes(channel for red, green, blue in palette for channel in (blue, green, red))
-    blank = bytes(decoded_size[0] * decoded_size[1])
-    surface = pygame.image.load(io.BytesIO(header + colours + blank), "blank.tga")
-    if decoded_size != size:
-        surface = surface.subsurface((0, 0, width, height)).copy()
     return surface
 
 
@@ -430,7 +334,7 @@ _ADOPTABLE_LAYOUTS: dict[tuple[int, ...], _Layout] = {
 
 
 def _adoptable_layout(
-    size: _Size, depth: int, masks: _RGBA, pitch: int, pixels: _Pixels
+    size: _Size, depth: int, masks: _RGBA, pitch: int, pixels: Pixels
 ) -> _Layout | None:
     """Return the ``image.frombuffer`` layout that lets ``pixels`` become the surface itself."""
     if (
@@ -442,101 +346,3 @@ def _adoptable_layout(
     ):
         return _ADOPTABLE_LAYOUTS.get(tuple(masks))
     return None
-
-
-def _import_pixels(surface: pygame.Surface, pitch: int, pixels: _Pixels) -> None:
-    """Copy pixel rows laid out with ``pitch`` into ``surface``.
-
-    Args:
-        surface: The destination; its own pitch may differ from ``pitch``.
-        pitch: Bytes between row starts in ``pixels``.
-        pixels: The source rows.
-
-    Raises:
-        ValueError: If ``pixels`` is too short for the surface's size.
-    """
-    width, height = surface.get_size()
-    row_bytes = width * surface.get_bytesize()
-    if row_bytes == 0 or height == 0:
-        return
-    needed = (height - 1) * pitch + row_bytes
-    with memoryview(pixels) as raw, raw.cast("B") as source, _pixel_view(surface) as target:
-        if source.nbytes < needed:
-            raise ValueError(
-                f"pixel data holds {source.nbytes} bytes, a {width}x{height} surface "
-                f"with pitch {pitch} needs {needed}"
-            )
-        target_pitch = surface.get_pitch()
-        if target_pitch == pitch:
-            target[:needed] = source[:needed]
-        else:
-            for y in range(height):
-                start = y * target_pitch
-                target[start : start + row_bytes] = source[y * pitch : y * pitch + row_bytes]
-
-
-def _reduce_mask(mask: pygame.mask.Mask) -> tuple[Callable[..., pygame.mask.Mask], tuple[Any, ...]]:
-    """Reduce a Mask to its size and its bits packed eight to a byte.
-
-    Args:
-        mask: The mask to pickle.
-
-    Returns:
-        ``(_rebuild_mask, (size, bits))`` in the form ``copyreg`` reducers use.
-    """
-    size = mask.get_size()
-    return _rebuild_mask, (size, _pack_mask_bits(mask, size))
-
-
-def _pack_mask_bits(mask: pygame.mask.Mask, size: _Size) -> bytes:
-    """Return the mask's bits packed eight to a byte, first pixel most significant.
-
-    Args:
-        mask: The mask to read.
-        size: Its width and height.
-
-    Returns:
-        ``ceil(width * height / 8)`` bytes; when the pixel count is not a
-        multiple of 8, the first byte starts with zero padding bits.
-    """
-    width, height = size
-    count = width * height
-    if count == 0:
-        return b""
-    canvas = pygame.Surface(size, 0, 8)
-    mask.to_surface(canvas, setcolor=1, unsetcolor=0)
-    pitch = canvas.get_pitch()
-    with _pixel_view(canvas) as view:
-        if pitch == width:
-            pixels = view[:count].tobytes()
-        else:
-            pixels = b"".join(view[y * pitch : y * pitch + width] for y in range(height))
-    return int(pixels.translate(_PIXEL_TO_DIGIT), 2).to_bytes((count + 7) // 8, "big")
-
-
-def _rebuild_mask(size: _Size, bits: bytes) -> pygame.mask.Mask:
-    """Rebuild a Mask from the values :func:`_reduce_mask` produced.
-
-    Args:
-        size: Width and height of the mask.
-        bits: The packed bits from :func:`_pack_mask_bits`.
-
-    Returns:
-        A new mask with the same size and bits.
-
-    Raises:
-        ValueError: If ``bits`` holds more bits than the mask has pixels.
-    """
-    width, height = size
-    count = width * height
-    if count == 0:
-        return pygame.mask.Mask(size)
-    digits = format(int.from_bytes(bits, "big"), f"0{count}b")
-    if len(digits) != count:
-        raise ValueError(f"mask data holds more than the {count} bits of a {width}x{height} mask")
-    canvas = pygame.Surface(size, 0, 8)
-    _import_pixels(canvas, width, digits.encode("ascii").translate(_DIGIT_TO_PIXEL))
-    # With a colorkey, from_surface sets exactly the pixels whose raw value
-    # differs from the key, ignoring palette and threshold.
-    canvas.set_colorkey(0)
-    return pygame.mask.from_surface(canvas)
