@@ -1,5 +1,8 @@
 """The pygame adapter: completions as pygame events, Surfaces and Masks across processes.
 
+Also the private half of ``pygame_async.assets``: the asset kinds, their
+formats, how each is decoded, and the batch that tracks a load.
+
 It plugs into the core's seams with :func:`install`; the core never imports
 it.  Nothing here imports pygame until the game has: events use the pygame
 the game imported, and the Surface reducers are added to pickling only once

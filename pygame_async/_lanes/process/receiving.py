@@ -146,6 +146,18 @@ class Receiver:
         self._state.ledger.notify()
 
     def _on_reply(self, worker: WorkerHandle, reply: Reply) -> None:
+        """File one reply (hold the pool's lock), by kind.
+
+        * RESULT and FAILED answer the worker's running call, the first of
+          its calls in flight, which ends; the next one starts running.  A
+          reply to any other call is not ours: the worker is refused.
+        * PROGRESS counts only for the running call, while it runs.
+        * SKIPPED removes a call the game cancelled while it was queued on
+          the worker (it is already cancelled in the ledger).
+        * HELLO makes a starting worker ready (a second one is refused);
+          START_FAILED gives the reason its exit will be reported with;
+          OVER_MEMORY replaces the worker once its calls are done.
+        """
         if type(reply) is wire.Result:  # the usual reply first
             self._on_outcome(
                 worker, reply.task_id, reply.seconds, PickledResult(reply.blob, reply.buffers)
