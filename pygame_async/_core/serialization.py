@@ -12,16 +12,25 @@ reducers whenever something that is not a plain value is pickled, until it
 has them.  The pygame adapter's source answers once ``pygame`` has been
 imported in the process (the game, or a worker whose function imported it),
 so neither this module nor a worker that never needs pygame imports it.
+
+Open files and sockets are refused (:class:`UnsendableError`), by the
+pickler's dispatch table, so the check costs nothing where there is none:
+cloudpickle would send an open text file as a ``StringIO`` copy of its
+contents, but both stand for something outside the process.
 """
 
 from __future__ import annotations
 
 import copyreg
 import io
+import os
 import pickle
+import socket
+import sys
+import tempfile
 from collections import ChainMap
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import cloudpickle
 
@@ -31,13 +40,171 @@ ReducerSource = Callable[[], "dict[type, Reducer] | None"]
 
 _extra_reducers: dict[type, Reducer] = {}
 _reducer_sources: list[ReducerSource] = []
+_CLOUDPICKLE_REDUCERS: ChainMap[type, Reducer] | dict[type, Reducer] = getattr(
+    cloudpickle.Pickler, "dispatch_table", copyreg.dispatch_table
+)
+
+
+# -- open files and sockets ------------------------------------------------------
+
+
+class UnsendableError(pickle.PicklingError):
+    """An open file or a socket was about to be pickled: it cannot cross to another process.
+
+    Raised while pickling, by the reducer of the object itself; ``what``
+    names it (``an open file 'levels/1.txt'``).  Callers build their message
+    with :meth:`found_in` and :meth:`advice`.
+    """
+
+    def __init__(self, what: str, kind: Literal["file", "socket"], object_id: int = 0) -> None:
+        super().__init__(what, kind, object_id)
+        self.what = what
+        self.kind = kind
+        self.object_id = object_id  # id() of the refused object, to tell it from its holder
+
+    def __str__(self) -> str:
+        return f"{self.what} cannot be sent to another process"
+
+    def is_object(self, value: object) -> bool:
+        """Tell whether ``value`` is the refused object itself (not something holding it)."""
+        return id(value) == self.object_id
+
+    def found_in(self, value: object) -> str:
+        """Say what ``value`` is: the refused object, or a holder of it."""
+        if self.is_object(value):
+            return self.what
+        return f"{describe(value)}, holding {self.what}"
+
+    def advice(self, where: Literal["call", "define", "result"]) -> str:
+        """Say what to send instead, for an argument, a definition or a result."""
+        return _ADVICE[self.kind][where]
+
+
+_ADVICE = {
+    "file": {
+        "call": "pass the path instead",
+        "define": "close over the path instead and open the file in the function",
+        "result": "return its contents or its path instead",
+    },
+    "socket": {
+        "call": "pass its address instead and connect in the worker",
+        "define": "close over its address instead and connect in the function",
+        "result": "return what it received instead",
+    },
+}
+
+# A worker's standard streams are its own: a function that defaults to
+# printing on sys.stderr keeps doing so there, as cloudpickle always made it.
+_STANDARD_STREAMS = ("stdout", "stderr", "__stdout__", "__stderr__")
+# In-memory files are values (their contents and position), pickled as such.
+_IN_MEMORY = (io.BytesIO, io.StringIO)
+
+
+def _refuse_file(obj: Any) -> str | tuple[Any, ...]:
+    """Reducer of every open-file type: refuse it, unless it is a standard stream."""
+    for stream in _STANDARD_STREAMS:
+        if obj is getattr(sys, stream, None):
+            return getattr, (sys, stream)
+    temporary = isinstance(obj, tempfile._TemporaryFileWrapper | tempfile.SpooledTemporaryFile)
+    try:
+        closed = bool(obj.closed)
+    except Exception:  # a detached wrapper, say: still a file
+        closed = False
+    what = f"{'a closed' if closed else 'an open'} {'temporary file' if temporary else 'file'}"
+    name = _file_name(obj)
+    if isinstance(name, str):
+        what += f" {name!r}"
+    elif isinstance(name, int) and not temporary:
+        what += f" (descriptor {name})"
+    raise UnsendableError(what, "file", id(obj))
+
+
+def _file_name(obj: Any) -> object:
+    try:
+        name = obj.name
+    except Exception:
+        return None
+    if isinstance(name, bytes | os.PathLike):
+        return os.fsdecode(name)
+    return name
+
+
+def _refuse_socket(obj: socket.socket) -> str | tuple[Any, ...]:
+    """Reducer of every socket type: refuse it, saying what it is connected or bound to."""
+    what = "a socket"
+    if obj.fileno() == -1:
+        what = "a closed socket"
+    else:
+        for relation, address in (("connected to", obj.getpeername), ("bound to", obj.getsockname)):
+            try:
+                where = address()
+            except OSError:
+                continue
+            # An unnamed Unix socket has the address '', an unbound IP one port 0.
+            if where and not (isinstance(where, tuple) and where[1] == 0):
+                what += f" {relation} {where!r}"
+                break
+    raise UnsendableError(what, "socket", id(obj))
+
+
+# -- the pickler -------------------------------------------------------------------
+
+_own_reducers: dict[type, Reducer] = {
+    io.TextIOWrapper: _refuse_file,  # cloudpickle's own reducer copies it into a StringIO
+    tempfile._TemporaryFileWrapper: _refuse_file,  # not an io.IOBase: it wraps one
+    tempfile.SpooledTemporaryFile: _refuse_file,
+}
+
+
+class _DispatchTable(ChainMap[type, Reducer]):
+    """The pickler's reducers by exact type; files and sockets of any type are refused.
+
+    The pickler asks it only for objects that are not plain values, and
+    ``__missing__`` only for types no reducer is registered for, so the check
+    for files and sockets costs nothing unless one is there.
+    """
+
+    def __getitem__(self, kind: type) -> Reducer:
+        # ChainMap's own raises and catches a KeyError per map that lacks the type.
+        for reducers in self.maps:
+            reducer = reducers.get(kind)
+            if reducer is not None:
+                return reducer
+        return self.__missing__(kind)
+
+    def __missing__(self, kind: type) -> Reducer:
+        if issubclass(kind, io.IOBase):
+            if not issubclass(kind, _IN_MEMORY) and not _pickles_itself(kind):
+                return _refuse_file
+        elif issubclass(kind, socket.socket) and not _pickles_itself(kind):
+            return _refuse_socket
+        raise KeyError(kind)
+
+
+def _pickles_itself(kind: type) -> bool:
+    """Tell whether a class of the game's says how to pickle it (say, by reopening its path)."""
+    return any(
+        cls.__module__ not in _IO_MODULES and _PICKLE_METHODS & cls.__dict__.keys()
+        for cls in kind.__mro__
+    )
+
+
+_IO_MODULES = frozenset({"_io", "io", "socket", "builtins"})
+_PICKLE_METHODS = frozenset({"__reduce__", "__reduce_ex__", "__getstate__"})
 
 
 class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
-    """cloudpickle's pickler, with pygame_async's extra reducers consulted first."""
+    """cloudpickle's pickler, with pygame_async's own and extra reducers consulted first."""
 
-    dispatch_table: ChainMap[type, Reducer] = ChainMap(  # noqa: RUF012 - pickle reads it here
-        _extra_reducers, getattr(cloudpickle.Pickler, "dispatch_table", copyreg.dispatch_table)
+    dispatch_table: _DispatchTable = _DispatchTable(  # pickle reads it here
+        _own_reducers,
+        _extra_reducers,
+        # Its maps themselves (cloudpickle's, copyreg's): one lookup each.
+        *(
+            _CLOUDPICKLE_REDUCERS.maps
+            if isinstance(_CLOUDPICKLE_REDUCERS, ChainMap)
+            else [_CLOUDPICKLE_REDUCERS]
+        ),
     )
 
 

@@ -258,7 +258,7 @@ class _Server:
         try:
             blob, buffers = serialization.dumps_out_of_band(value)
         except BaseException as exc:
-            failure = _failure(FailureKind.NOT_SENT, exc)
+            failure = _failure(FailureKind.NOT_SENT, exc, _why_not_sent(value, exc))
             self._reply(wire.encode_failed(task_id, _since(started), failure))
             return
         layout = []
@@ -315,8 +315,19 @@ def _since(started: float) -> float:
     return time.perf_counter() - started
 
 
-def _failure(kind: FailureKind, exc: BaseException) -> RemoteFailure:
-    """Describe an exception in a form that always travels."""
+def _why_not_sent(value: object, exc: BaseException) -> str | None:
+    """Say why a result cannot be sent, where pickle's own words would not help."""
+    if not isinstance(exc, serialization.UnsendableError):
+        return None
+    if exc.is_object(value):
+        found = f"it is {exc.what}"
+    else:
+        found = f"it ({serialization.describe(value)}) holds {exc.what}"
+    return f"{found}: {exc.advice('result')}"
+
+
+def _failure(kind: FailureKind, exc: BaseException, message: str | None = None) -> RemoteFailure:
+    """Describe an exception in a form that always travels (``message``: instead of its own)."""
     try:
         exception_blob: bytes | None = serialization.dumps(exc)
     except BaseException:
@@ -324,7 +335,7 @@ def _failure(kind: FailureKind, exc: BaseException) -> RemoteFailure:
     return RemoteFailure(
         kind=kind,
         type_name=serialization.describe(exc),
-        message=_text_of(exc),
+        message=_text_of(exc) if message is None else message,
         traceback="".join(traceback.format_exception(exc)),
         exception_blob=exception_blob,
     )
