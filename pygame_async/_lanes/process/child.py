@@ -17,6 +17,7 @@ loop ends the process leaves with ``os._exit``, whatever threads it has.
 from __future__ import annotations
 
 import ctypes
+import importlib
 import math
 import multiprocessing
 import os
@@ -183,6 +184,8 @@ class _Server:
                 self._registry[definition_id] = _load_definition(blob)
             elif kind == ToWorker.FORGET:
                 self._registry.pop(operation[1], None)
+            elif kind == ToWorker.SYS_PATH:
+                _follow_sys_path(operation[1])
             elif kind == ToWorker.STOP:
                 return
 
@@ -301,6 +304,19 @@ def _resident_memory() -> int | None:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024  # the peak, where no current
+
+
+def _follow_sys_path(entries: tuple[str, ...]) -> None:
+    """Append the game's ``sys.path`` entries this worker lacks, in the game's order.
+
+    Entries are only ever added: a function run here earlier may rely on the
+    worker's own, and the worker started with the game's path of that time.
+    """
+    present = set(sys.path)
+    added = [entry for entry in dict.fromkeys(entries) if entry not in present]
+    if added:
+        sys.path.extend(added)
+        importlib.invalidate_caches()  # a finder may have cached those folders as missing
 
 
 def _load_definition(blob: bytes) -> Callable[..., Any] | RemoteFailure:

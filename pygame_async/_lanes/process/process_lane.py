@@ -38,7 +38,7 @@ from pygame_async._core.definitions import Definition
 from pygame_async._core.errors import AsyncError, WorkerStartError
 from pygame_async._core.ledger import Ledger
 from pygame_async._core.task import Task, TaskState
-from pygame_async._lanes.process.dispatch import Dispatcher
+from pygame_async._lanes.process.dispatch import DefinitionPayload, Dispatcher
 from pygame_async._lanes.process.handle import WorkerHandle, WorkerState
 from pygame_async._lanes.process.io_thread import IoThread
 from pygame_async._lanes.process.lifecycle import Lifecycle
@@ -79,6 +79,7 @@ class ProcessLane:
         if settings.memory_limit is not None and sys.platform == "win32":
             raise ValueError("Pool(max_worker_memory): not supported on Windows")
         self._state = state = LaneState(ledger, queue, settings)
+        self._last_sys_path: tuple[str, ...] = ()
         self._dispatcher = Dispatcher(state)
         self._lifecycle = Lifecycle(state, self._dispatcher)
         self._receiver = Receiver(state, self._dispatcher, self._lifecycle)
@@ -120,15 +121,24 @@ class ProcessLane:
 
     # -- definitions and calls ------------------------------------------------------
 
-    def prepare_definition(self, name: str, function: Callable[..., Any]) -> bytes:
-        """Pickle the function by value: it crosses to each worker once."""
+    def prepare_definition(self, name: str, function: Callable[..., Any]) -> DefinitionPayload:
+        """Pickle the function by value (it crosses to each worker once), noting ``sys.path``."""
         try:
-            return serialization.dumps(function)
+            blob = serialization.dumps(function)
         except Exception as exc:
             raise TypeError(
                 f"define({name!r}, function): the function cannot be sent to workers: "
                 f"{_why_unpicklable(function, exc)}"
             ) from exc
+        return DefinitionPayload(blob, self._sys_path())
+
+    def _sys_path(self) -> tuple[str, ...]:
+        """Return the game's ``sys.path`` now; the same tuple as last time while it is unchanged."""
+        # Only strings: the import system skips anything else on sys.path.
+        path = tuple(entry for entry in sys.path if isinstance(entry, str))
+        if path != self._last_sys_path:
+            self._last_sys_path = path
+        return self._last_sys_path
 
     def pack_arguments(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
         """Pickle a call's arguments now, so a bad one fails at ``call()``, named."""
