@@ -13,21 +13,30 @@ has them.  The pygame adapter's source answers once ``pygame`` has been
 imported in the process (the game, or a worker whose function imported it),
 so neither this module nor a worker that never needs pygame imports it.
 
-Open files and sockets are refused (:class:`UnsendableError`), by the
-pickler's dispatch table, so the check costs nothing where there is none:
-cloudpickle would send an open text file as a ``StringIO`` copy of its
-contents, but both stand for something outside the process.
+Two things pickle otherwise than with cloudpickle alone, through the
+pickler's dispatch table (so they cost nothing where they are absent):
+
+* Open files and sockets are refused (:class:`UnsendableError`):
+  cloudpickle would send an open text file as a ``StringIO`` copy of its
+  contents, but both stand for something outside the process.
+* Code objects of functions pickled by value keep their file name and
+  carry their source lines into the receiver's :mod:`linecache`
+  (:func:`_reduce_code`): a traceback in a worker shows the game's file,
+  line and source text, as it would in the game.
 """
 
 from __future__ import annotations
 
 import copyreg
 import io
+import linecache
+import marshal
 import os
 import pickle
 import socket
 import sys
 import tempfile
+import types
 from collections import ChainMap
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -147,9 +156,71 @@ def _refuse_socket(obj: socket.socket) -> str | tuple[Any, ...]:
     raise UnsendableError(what, "socket", id(obj))
 
 
+# -- code objects: their file and source lines -----------------------------------
+
+
+def _reduce_code(code: types.CodeType) -> str | tuple[Any, ...]:
+    """Pickle a code object whole, with its file name, and with the source lines it spans.
+
+    cloudpickle 3.1 names the file of every code object it pickles by value
+    ``<dynamic-code>`` (its payloads become deterministic), so a function of
+    the game's ``__main__``, a lambda or a closure failing in a worker shows
+    ``File "<dynamic-code>"`` and no source line.  ``marshal`` keeps
+    everything a ``.pyc`` keeps, ``co_filename`` and the nested code objects
+    included (the worker is the same interpreter build as the game).  The
+    source lines travel too and are put into the receiver's
+    :mod:`linecache`, since it may not see the game's file.
+    """
+    try:
+        blob = marshal.dumps(code)
+    except ValueError:  # a code object built by hand, with constants marshal refuses
+        return _CLOUDPICKLE_REDUCERS[types.CodeType](code)
+    first, last = _line_span(code)
+    lines = linecache.getlines(code.co_filename)[first - 1 : last]
+    return _load_code, (blob, first, tuple(lines))
+
+
+def _line_span(code: types.CodeType) -> tuple[int, int]:
+    """Return the first and last source lines of a code object and the code nested in it."""
+    first = last = code.co_firstlineno  # a decorated function's starts at its first decorator
+    stack = [code]
+    while stack:
+        inner = stack.pop()
+        for _start, _end, line in inner.co_lines():
+            if line is not None and line > last:
+                last = line
+        stack.extend(const for const in inner.co_consts if isinstance(const, types.CodeType))
+    return first, last
+
+
+def _load_code(blob: bytes, first: int, lines: tuple[str, ...]) -> types.CodeType:
+    """Rebuild a code object pickled by :func:`_reduce_code`; remember its source lines."""
+    code: types.CodeType = marshal.loads(blob)
+    if lines:
+        _remember_lines(code.co_filename, first, lines)
+    return code
+
+
+def _remember_lines(filename: str, first: int, lines: tuple[str, ...]) -> None:
+    """Put source lines into :mod:`linecache` where tracebacks read them.
+
+    Lines the cache has for that file already are kept where these do not
+    replace them; the entry has no modification time, so ``checkcache``
+    leaves it alone whether or not the file exists here.
+    """
+    entry = linecache.cache.get(filename)
+    known = list(entry[2]) if entry is not None and len(entry) == 4 else []
+    end = first - 1 + len(lines)
+    if len(known) < end:
+        known.extend([""] * (end - len(known)))
+    known[first - 1 : end] = lines
+    linecache.cache[filename] = (sum(map(len, known)), None, known, filename)
+
+
 # -- the pickler -------------------------------------------------------------------
 
 _own_reducers: dict[type, Reducer] = {
+    types.CodeType: _reduce_code,
     io.TextIOWrapper: _refuse_file,  # cloudpickle's own reducer copies it into a StringIO
     tempfile._TemporaryFileWrapper: _refuse_file,  # not an io.IOBase: it wraps one
     tempfile.SpooledTemporaryFile: _refuse_file,
