@@ -127,7 +127,7 @@ def test_a_function_closing_over_an_open_file_is_refused_at_define(pool, level) 
     assert str(raised.value) == (
         "define('load_level', function): the function cannot be sent to workers: "
         f"it closes over 'level_file' (an open file {str(level)!r}): "
-        "close over the path instead and open the file in the function"
+        "use the path instead and open the file in the function"
     )
 
 
@@ -146,7 +146,7 @@ def test_define_names_a_file_held_deeper_in_what_the_function_uses(pool, level) 
         with pytest.raises(
             TypeError,
             match=r"it closes over 'helper', which closes over 'levels' "
-            r"\(dict, holding an open file '.*1\.txt'\): close over the path",
+            r"\(dict, holding an open file '.*1\.txt'\): use the path",
         ):
             pool.define("load_level", load_level)
         with pytest.raises(TypeError, match=r"its partial argument 1 \(an open file '.*1\.txt'\)"):
@@ -210,3 +210,12 @@ def test_a_file_class_that_says_how_to_pickle_itself_is_trusted(pool, level) -> 
     pool.define("load_level", _read)
     with Reopened(open(level, "rb")) as file:  # the wrapper closes the file
         assert pool.call(None, "load_level", file).result(timeout=10) == level.read_text()
+
+
+def test_an_open_file_among_the_initializers_arguments_is_refused(level) -> None:
+    with open(level) as file, pytest.raises(TypeError) as raised:
+        pygame_async.Pool(1, initializer=print, initargs=(file,))
+    assert str(raised.value) == (
+        "Pool(initializer): the initializer or its initargs cannot be sent to workers: "
+        f"one is or holds an open file {str(level)!r}: pass the path instead"
+    )

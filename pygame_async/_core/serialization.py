@@ -92,12 +92,12 @@ class UnsendableError(pickle.PicklingError):
 _ADVICE = {
     "file": {
         "call": "pass the path instead",
-        "define": "close over the path instead and open the file in the function",
+        "define": "use the path instead and open the file in the function",
         "result": "return its contents or its path instead",
     },
     "socket": {
         "call": "pass its address instead and connect in the worker",
-        "define": "close over its address instead and connect in the function",
+        "define": "use its address instead and connect in the function",
         "result": "return what it received instead",
     },
 }

@@ -277,9 +277,13 @@ def _pack_initializer(
     try:
         return serialization.dumps((initializer, initargs))
     except Exception as exc:
+        if isinstance(exc, serialization.UnsendableError):
+            reason = f"one is or holds {exc.what}: {exc.advice('call')}"
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
         raise TypeError(
             f"Pool(initializer): the initializer or its initargs cannot be sent to workers: "
-            f"{type(exc).__name__}: {exc}"
+            f"{reason}"
         ) from exc
 
 
