@@ -230,9 +230,10 @@ _own_reducers: dict[type, Reducer] = {
 class _DispatchTable(ChainMap[type, Reducer]):
     """The pickler's reducers by exact type; files and sockets of any type are refused.
 
-    The pickler asks it only for objects that are not plain values, and
-    ``__missing__`` only for types no reducer is registered for, so the check
-    for files and sockets costs nothing unless one is there.
+    Plain arguments and results never reach this pickler (see :func:`dumps`);
+    the pickler asks the table only for objects that are not built-in
+    values, and ``__missing__`` only for types no reducer is registered for:
+    files and sockets are found without any scan of their own.
     """
 
     def __getitem__(self, kind: type) -> Reducer:
