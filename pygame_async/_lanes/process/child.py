@@ -17,6 +17,7 @@ loop ends the process leaves with ``os._exit``, whatever threads it has.
 from __future__ import annotations
 
 import ctypes
+import importlib
 import math
 import multiprocessing
 import os
@@ -183,6 +184,8 @@ class _Server:
                 self._registry[definition_id] = _load_definition(blob)
             elif kind == ToWorker.FORGET:
                 self._registry.pop(operation[1], None)
+            elif kind == ToWorker.SYS_PATH:
+                _follow_sys_path(operation[1])
             elif kind == ToWorker.STOP:
                 return
 
@@ -258,7 +261,7 @@ class _Server:
         try:
             blob, buffers = serialization.dumps_out_of_band(value)
         except BaseException as exc:
-            failure = _failure(FailureKind.NOT_SENT, exc)
+            failure = _failure(FailureKind.NOT_SENT, exc, _why_not_sent(value, exc))
             self._reply(wire.encode_failed(task_id, _since(started), failure))
             return
         layout = []
@@ -303,6 +306,19 @@ def _resident_memory() -> int | None:
     return peak if sys.platform == "darwin" else peak * 1024  # the peak, where no current
 
 
+def _follow_sys_path(entries: tuple[str, ...]) -> None:
+    """Append the game's ``sys.path`` entries this worker lacks, in the game's order.
+
+    Entries are only ever added: a function run here earlier may rely on the
+    worker's own, and the worker started with the game's path of that time.
+    """
+    present = set(sys.path)
+    added = [entry for entry in dict.fromkeys(entries) if entry not in present]
+    if added:
+        sys.path.extend(added)
+        importlib.invalidate_caches()  # a finder may have cached those folders as missing
+
+
 def _load_definition(blob: bytes) -> Callable[..., Any] | RemoteFailure:
     try:
         function: Callable[..., Any] = serialization.loads(blob)
@@ -315,8 +331,19 @@ def _since(started: float) -> float:
     return time.perf_counter() - started
 
 
-def _failure(kind: FailureKind, exc: BaseException) -> RemoteFailure:
-    """Describe an exception in a form that always travels."""
+def _why_not_sent(value: object, exc: BaseException) -> str | None:
+    """Say why a result cannot be sent, where pickle's own words would not help."""
+    if not isinstance(exc, serialization.UnsendableError):
+        return None
+    if exc.is_object(value):
+        found = f"it is {exc.what}"
+    else:
+        found = f"it ({serialization.describe(value)}) holds {exc.what}"
+    return f"{found}: {exc.advice('result')}"
+
+
+def _failure(kind: FailureKind, exc: BaseException, message: str | None = None) -> RemoteFailure:
+    """Describe an exception in a form that always travels (``message``: instead of its own)."""
     try:
         exception_blob: bytes | None = serialization.dumps(exc)
     except BaseException:
@@ -324,7 +351,7 @@ def _failure(kind: FailureKind, exc: BaseException) -> RemoteFailure:
     return RemoteFailure(
         kind=kind,
         type_name=serialization.describe(exc),
-        message=_text_of(exc),
+        message=_text_of(exc) if message is None else message,
         traceback="".join(traceback.format_exception(exc)),
         exception_blob=exception_blob,
     )

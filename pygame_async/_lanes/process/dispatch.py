@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import NamedTuple
 
 from pygame_async._core import serialization
 from pygame_async._core.definitions import Definition
@@ -28,6 +29,13 @@ _PREFETCH_SECONDS = 0.002  # estimated work a busy worker may have queued behind
 _PREFETCH_CALLS = 256  # and at most this many calls
 _STALLED = 0.02  # seconds past which a running call's worker is given no more calls
 STOP_GRACE = 2.0  # seconds a worker told to stop (with no call left) has to exit
+
+
+class DefinitionPayload(NamedTuple):
+    """What the process lane keeps of a definition: the pickled function, and where it was made."""
+
+    blob: bytes
+    sys_path: tuple[str, ...]  # the game's sys.path when it was defined
 
 
 class Dispatcher:
@@ -130,10 +138,20 @@ class Dispatcher:
         state.ledger.take(task)
 
     def send_definition(self, worker: WorkerHandle, definition: Definition) -> None:
-        """Make sure the worker will have ``definition`` before its next call."""
+        """Make sure the worker will have ``definition`` before its next call.
+
+        The game's ``sys.path`` as it was when the definition was made goes
+        first, if it differs from what the worker was last sent: a folder
+        added since the worker started (a mod, a level pack) may be where the
+        function, or what it imports, lives.
+        """
         if definition.id in worker.known_definitions:
             return
-        blob: bytes = definition.payload
+        payload: DefinitionPayload = definition.payload
+        if payload.sys_path is not worker.sys_path and payload.sys_path != worker.sys_path:
+            worker.queue((ToWorker.SYS_PATH, payload.sys_path))
+            worker.sys_path = payload.sys_path
+        blob = payload.blob
         if len(blob) >= serialization.OUT_OF_BAND_BYTES:
             # A big definition (a closure over a large map) follows the batch
             # raw, rather than being copied into it.

@@ -84,6 +84,7 @@ class WorkerHandle:
         self.problem: str | None = None  # what it sent that could not be read, if anything
         self.calls_done = 0
         self.known_definitions: set[int] = set()
+        self.sys_path: tuple[str, ...] | None = None  # the game's sys.path as last sent to it
         self._batch: list[tuple[Any, ...]] = []  # operations for the next batch
         self._batch_calls: list[Task] = []
         self._raw_after_batch: list[bytes] = []

@@ -18,6 +18,8 @@ exactly what it is told, so nothing is read by mistake there).
 Game to worker: one frame kind, ``BATCH``, whose body is a pickled list of
 operations (the worker trusts the game: it runs the game's code)::
 
+    (SYS_PATH, entries)                    append the game's sys.path entries the
+                                worker lacks, in order (before a DEFINE made with them)
     (DEFINE, definition_id, name, blob)    load a function into the registry
                                 (blob is an int size when the blob follows raw)
     (FORGET, definition_id)                drop a superseded definition
@@ -73,6 +75,7 @@ class ToWorker(enum.IntEnum):
     CALL = 2
     STOP = 3
     SKIP = 4
+    SYS_PATH = 5
 
 
 class FromWorker(enum.IntEnum):
