@@ -175,10 +175,13 @@ def test_an_argument_that_cannot_be_sent_fails_at_call_naming_it(pool: pygame_as
 def test_a_definition_the_worker_cannot_load_fails_its_calls_only(
     pool: pygame_async.Pool, tmp_path, monkeypatch
 ) -> None:
-    # The workers are already running, so they never see this sys.path entry.
+    # The module is gone by the time a worker looks for it (workers follow the
+    # game's sys.path, so it must be missing from the disk, not from the path).
     (tmp_path / "only_in_the_game.py").write_text("def f():\n    return 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     import only_in_the_game
+
+    (tmp_path / "only_in_the_game.py").unlink()
 
     pool.define("unloadable", only_in_the_game.f)
     pool.define("fine", lambda: "fine")

@@ -171,7 +171,17 @@ class ProcessLane:
         self._dispatcher.dispatch(prefetch=False)
 
     def cancel(self, task: Task, kill: bool) -> bool:
-        """Drop a call queued on a worker, or kill the worker running it if ``kill``."""
+        """Cancel a call handed to a worker; True if its callback will never run.
+
+        * Queued on the worker behind another call: it has not started, so
+          the worker is told to skip it (SKIP) and it is cancelled now; if
+          the SKIP arrives too late the worker runs it, and its outcome is
+          dropped (a cancelled task is never filed).
+        * Running, with ``kill``: the worker is killed (its state mid-call is
+          unknowable); the calls queued behind it never started and go back
+          to the front of the queue; the worker's reaping replaces it.
+        * Running, without ``kill``: nothing changes (False).
+        """
         worker = self._worker_of(task)
         if worker is None:
             return False
