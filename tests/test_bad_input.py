@@ -24,10 +24,9 @@ from typing import Any
 import pygame  # with pygame imported, an int callback is a pygame event type
 import pytest
 import whitebox
-from helpers import BOUND, wait_until
+from helpers import BOUND, block_until, identity, wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_calls import block_until, identity
 
 import pygame_async
 

@@ -6,23 +6,9 @@ import threading
 from concurrent.futures import CancelledError
 
 import pytest
-from helpers import wait_until
+from helpers import block_until, identity, wait_until
 
 import pygame_async
-
-
-def identity(value: object) -> object:
-    return value
-
-
-def block_until(path: str) -> str:
-    """Run in a worker until a file appears: a call that stays busy as long as a test needs."""
-    import os
-    import time
-
-    while not os.path.exists(path):
-        time.sleep(0.001)
-    return path
 
 
 def test_callbacks_run_only_in_update_on_the_calling_thread(pool: pygame_async.Pool) -> None:

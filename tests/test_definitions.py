@@ -7,6 +7,7 @@ import threading
 
 import pytest
 import whitebox
+from helpers import block_until
 
 import pygame_async
 
@@ -79,8 +80,6 @@ def test_a_function_from_the_games_own_module(tmp_path, monkeypatch) -> None:
 
 
 def test_redefinition_applies_to_later_calls_only(tmp_path) -> None:
-    from test_calls import block_until
-
     with pygame_async.Pool(1) as pool:
         pool.define("block_until", block_until)
         pool.define("version", lambda: "old")
@@ -95,8 +94,6 @@ def test_redefinition_applies_to_later_calls_only(tmp_path) -> None:
 
 
 def test_pending_calls_survive_undefine_and_later_calls_fail_at_once(tmp_path) -> None:
-    from test_calls import block_until
-
     with pygame_async.Pool(1) as pool:
         pool.define("block_until", block_until)
         pool.define("answer", lambda: 42)

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pygame
 import pytest
-from helpers import BOUND, wait_until
-from test_calls import block_until, identity
+from helpers import BOUND, block_until, identity, wait_until
 
 import pygame_async
 from pygame_async import UPDATE_EVENT

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import pid_alive, wait_until, worker_pids
-from test_calls import block_until, identity
+from helpers import block_until, identity, pid_alive, wait_until, worker_pids
 
 import pygame_async
 

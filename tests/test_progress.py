@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from helpers import BOUND, wait_until
-from test_calls import block_until
+from helpers import BOUND, block_until, wait_until
 
 import pygame_async
 

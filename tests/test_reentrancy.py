@@ -36,8 +36,7 @@ from typing import Any, TypeVar
 
 import pytest
 import whitebox
-from helpers import BOUND, pid_alive, wait_until, worker_pids
-from test_calls import block_until, identity
+from helpers import BOUND, block_until, identity, pid_alive, wait_until, worker_pids
 
 import pygame_async
 

@@ -6,8 +6,7 @@ import os
 
 import pytest
 import whitebox
-from helpers import pid_alive, wait_until
-from test_calls import block_until, identity
+from helpers import block_until, identity, pid_alive, wait_until
 
 import pygame_async
 
