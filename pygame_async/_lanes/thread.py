@@ -75,12 +75,15 @@ class ThreadLane:
         """Nothing to drop anywhere."""
 
     def dispatch(self) -> None:
-        """Wake an idle thread for the queued calls, or start one if there is room."""
-        if not self._queue:
+        """Wake idle threads for the queued calls, and start more while there is room."""
+        waiting = len(self._queue)
+        if not waiting:
             return
         if self._idle:
-            self._work.notify(len(self._queue))
-        elif len(self._threads) < self._width:
+            self._work.notify(waiting)
+            waiting -= self._idle
+        while waiting > 0 and len(self._threads) < self._width:
+            waiting -= 1
             self._count += 1
             thread = threading.Thread(
                 target=self._serve, name=f"pygame_async-thread-{self._count}", daemon=True
@@ -156,6 +159,8 @@ class ThreadLane:
             if self._queue:
                 task = self._queue.pop_next()
                 self._ledger.take(task)
+                # The pool dispatches only a burst's first call: the rest need more threads.
+                self.dispatch()
                 return task
             if self._closing:
                 return None
