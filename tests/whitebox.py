@@ -97,3 +97,20 @@ def channel(pool: pygame_async.Pool, pid: int) -> Any:
     """The game's end of a worker's socket."""
     (worker,) = [worker for worker in workers(pool) if worker.pid == pid]
     return worker.socket
+
+
+def lane_kind(pool: pygame_async.Pool) -> str:
+    """The kind of lane that runs the pool's defined functions: ``"process"``, ``"thread"``..."""
+    return str(pool._lane.kind)
+
+
+def lane_kinds() -> tuple[str, ...]:
+    """Every kind of lane the package can make."""
+    from pygame_async import _lanes
+
+    return tuple(_lanes.KINDS)
+
+
+def lane_threads(pool: pygame_async.Pool) -> list[Any]:
+    """The threads of a thread-lane pool, alive or leaving."""
+    return list(pool._lane._threads)  # type: ignore[attr-defined]
