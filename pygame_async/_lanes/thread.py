@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 from pygame_async._core import progress
 from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.definitions import Definition
-from pygame_async._core.errors import CallAbortedError
+from pygame_async._core.errors import CallAbortedError, RemoteTraceback
 from pygame_async._core.interrupts import blocking
 from pygame_async._core.ledger import Ledger
 from pygame_async._core.task import Task
@@ -183,7 +184,8 @@ class ThreadLane:
                 error = CallAbortedError(
                     f"{task.name!r} raised {type(exc).__name__}: {exc}", type(exc).__qualname__
                 )
-                error.__cause__ = exc
+            # As from a worker process: the traceback, as text, is the cause of what is delivered.
+            error.__cause__ = RemoteTraceback("".join(traceback.format_exception(exc)))
             with ledger.lock:
                 ledger.fail(task, error)
                 ledger.notify()
