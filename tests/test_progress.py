@@ -1,4 +1,4 @@
-"""Progress reported from inside a worker reaches the game's main thread."""
+"""Progress reported from inside a call reaches the game's main thread, on every lane."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ def report(fraction: object, message: object = None) -> None:
 
 
 def test_progress_callbacks_run_in_update_and_the_last_value_comes_before_the_result(
-    pool: pygame_async.Pool,
+    any_pool: pygame_async.Pool,
 ) -> None:
-    pool.define("count_up", count_up)
+    any_pool.define("count_up", count_up)
     seen: list[tuple[str, object, object]] = []
     threads: set[threading.Thread] = set()
 
@@ -36,10 +36,10 @@ def test_progress_callbacks_run_in_update_and_the_last_value_comes_before_the_re
         threads.add(threading.current_thread())
         seen.append(("progress", fraction, message))
 
-    task = pool.call(lambda steps: seen.append(("done", steps, None)), "count_up", 5000)
+    task = any_pool.call(lambda steps: seen.append(("done", steps, None)), "count_up", 5000)
     assert task.progress is None and task.progress_message is None
     assert task.on_progress(on_progress) is task
-    assert pool.wait(timeout=BOUND)
+    assert any_pool.wait(timeout=BOUND)
 
     assert (task.progress, task.progress_message) == (1.0, "step 5000")
     assert seen[-2:] == [("progress", 1.0, "step 5000"), ("done", 5000, None)]
@@ -51,17 +51,17 @@ def test_progress_callbacks_run_in_update_and_the_last_value_comes_before_the_re
 
 
 def test_task_progress_shows_the_latest_report_while_the_call_runs(
-    pool: pygame_async.Pool, tmp_path
+    any_pool: pygame_async.Pool, tmp_path
 ) -> None:
-    pool.define("half_then_block", half_then_block)
+    any_pool.define("half_then_block", half_then_block)
     release = tmp_path / "release"
-    task = pool.call(None, "half_then_block", str(release))
+    task = any_pool.call(None, "half_then_block", str(release))
     wait_until(lambda: task.progress == 0.5)
     assert task.progress_message == "halfway"
     assert not task.done()
     release.touch()
     assert task.result(timeout=BOUND) == str(release)
-    pool.update()
+    any_pool.update()
 
 
 @pytest.mark.parametrize(
@@ -86,8 +86,27 @@ def test_bad_progress_fails_the_call_that_reported_it(
         report(fraction, message)
 
 
-def test_report_progress_outside_a_worker_does_nothing() -> None:
-    assert count_up(10) == 10
+def test_report_progress_outside_a_worker_does_nothing(
+    any_pool: pygame_async.Pool, tmp_path
+) -> None:
+    any_pool.define("block_until", block_until)
+    gate = tmp_path / "gate"
+    seen: list[tuple[float, str | None]] = []
+    task = any_pool.call(None, "block_until", str(gate))
+    task.on_progress(lambda fraction, message: seen.append((fraction, message)))
+    wait_until(lambda: task.state.value == "assigned")
+    # While a call of the any_pool runs, reports made by the game's own threads reach nothing:
+    assert pygame_async.report_progress(0.5, "from the game") is None
+    assert count_up(10) == 10  # a worker's function run directly in the game
+    other = threading.Thread(target=count_up, args=(10,))
+    other.start()
+    other.join(BOUND)
+    assert not other.is_alive()
+    assert any_pool.update() == 0, "no progress to deliver"
+    assert (task.progress, task.progress_message) == (None, None)
+    gate.touch()
+    assert any_pool.wait(timeout=BOUND)
+    assert seen == [] and (task.progress, task.progress_message) == (None, None)
 
 
 def test_on_progress_refuses_a_non_function(pool: pygame_async.Pool) -> None:
