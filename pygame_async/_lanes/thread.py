@@ -109,8 +109,8 @@ class ThreadLane:
     # -- width --------------------------------------------------------------------
 
     def worker_count(self) -> int:
-        """How many calls may run at once."""
-        return self._width
+        """How many calls may run at once; once closing, the threads still draining the queue."""
+        return len(self._threads) if self._closing else self._width
 
     def add_worker(self) -> None:
         """Allow one more call at once."""
@@ -197,5 +197,7 @@ class ThreadLane:
 
     def _close_if_done(self) -> None:
         if self._closing and not self._threads and not self._closed:
+            for task in self._queue.take_all():  # no thread is left to run them
+                self._ledger.cancel(task)
             self._closed = True
             self._ledger.lane_closed()
