@@ -60,3 +60,10 @@ def block_until(path: str) -> str:
             raise TimeoutError(f"{path} never appeared")
         time.sleep(0.001)
     return path
+
+
+def signal_then_block(started: str, path: str) -> str:
+    """Create the file ``started`` (the call is running now), then :func:`block_until` ``path``."""
+    with open(started, "w"):
+        pass
+    return block_until(path)
