@@ -114,3 +114,10 @@ def lane_kinds() -> tuple[str, ...]:
 def lane_threads(pool: pygame_async.Pool) -> list[Any]:
     """The threads of a thread-lane pool, alive or leaving."""
     return list(pool._lane._threads)  # type: ignore[attr-defined]
+
+
+def worker_start_method() -> str:
+    """How the process lane starts its workers (``"spawn"``...)."""
+    from pygame_async._lanes.process.spawning import worker_context
+
+    return str(worker_context().get_start_method())
