@@ -205,13 +205,6 @@ def test_several_pools_are_independent(lane: str) -> None:
             first.call(None, "g")
 
 
-def test_pool_rejects_bad_worker_counts() -> None:
-    with pytest.raises(TypeError, match=r"Pool\(workers\): workers must be an int"):
-        pygame_async.Pool("2")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="0 or more"):
-        pygame_async.Pool(-1)
-
-
 @pytest.mark.process_lane
 def test_io_thread_is_gone_after_shutdown() -> None:
     before = set(threading.enumerate())

@@ -107,23 +107,6 @@ def test_a_pair_with_a_missing_or_none_side_falls_back(defined, caplog) -> None:
     assert results == ["fine"]
 
 
-@pytest.mark.parametrize(
-    ("callback", "message"),
-    [
-        (4.2, "callback must be None, a function"),
-        ("text", "callback must be None, a function"),
-        ({"succes": print}, "may only have the keys"),
-        ({"success": 3}, "'success' must be a function"),
-        (types.SimpleNamespace(error="no"), "'error' must be a function"),
-    ],
-)
-def test_bad_callbacks_raise_type_error_at_call(defined, callback: object, message: str) -> None:
-    with pytest.raises(TypeError, match=message) as info:
-        defined.call(callback, "ok")
-    assert "call('ok')" in str(info.value)
-    assert defined.get_pending_count() == 0
-
-
 def test_a_call_that_raises_system_exit_fails_with_call_aborted_error(defined) -> None:
     defined.define("exit", call_sys_exit)
     errors: list[BaseException] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 
 import pytest
 import whitebox
@@ -154,36 +153,6 @@ def test_lookup_error_names_what_is_defined(any_pool: pygame_async.Pool) -> None
     any_pool.define("alpha", abs)
     with pytest.raises(LookupError, match=r"no function is defined.*'alpha'"):
         any_pool.call(None, "beta")
-
-
-@pytest.mark.parametrize(
-    ("name", "function", "error", "message"),
-    [
-        (3, abs, TypeError, "name must be a str"),
-        ("", abs, ValueError, "name must not be empty"),
-        ("f", 3, TypeError, r"define\('f', function\): function must be callable"),
-    ],
-)
-def test_define_rejects_bad_input(pool, name, function, error, message) -> None:
-    with pytest.raises(error, match=message):
-        pool.define(name, function)
-
-
-def test_define_rejects_a_function_that_cannot_be_pickled(pool: pygame_async.Pool) -> None:
-    lock = threading.Lock()
-    with pytest.raises(
-        TypeError, match=r"define\('locked', function\): the function cannot be sent"
-    ):
-        pool.define("locked", lambda: lock)
-
-
-def test_an_argument_that_cannot_be_sent_fails_at_call_naming_it(pool: pygame_async.Pool) -> None:
-    pool.define("f", lambda *args, **kwargs: None)
-    with pytest.raises(TypeError, match=r"call\('f'\): argument 2 \(_thread.lock\) cannot be sent"):
-        pool.call(None, "f", 1, threading.Lock())
-    with pytest.raises(TypeError, match=r"call\('f'\): keyword argument 'key' \(_thread.lock\)"):
-        pool.call(None, "f", key=threading.Lock())
-    assert pool.get_pending_count() == 0
 
 
 @pytest.mark.process_lane

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from helpers import BOUND, block_until, wait_until
 
 import pygame_async
@@ -19,10 +18,6 @@ def count_up(steps: int) -> int:
 def half_then_block(path: str) -> str:
     pygame_async.report_progress(0.5, "halfway")
     return block_until(path)
-
-
-def report(fraction: object, message: object = None) -> None:
-    pygame_async.report_progress(fraction, message)  # type: ignore[arg-type]
 
 
 def test_progress_callbacks_run_in_update_and_the_last_value_comes_before_the_result(
@@ -64,28 +59,6 @@ def test_task_progress_shows_the_latest_report_while_the_call_runs(
     any_pool.update()
 
 
-@pytest.mark.parametrize(
-    ("fraction", "message", "error", "text"),
-    [
-        (1.5, None, ValueError, "fraction must be from 0 to 1, got 1.5"),
-        (float("nan"), None, ValueError, "fraction must be from 0 to 1"),
-        ("half", None, TypeError, "fraction must be a number from 0 to 1, got str"),
-        (True, None, TypeError, "got bool"),
-        (0.5, 7, TypeError, "message must be a str or None, got int"),
-    ],
-)
-def test_bad_progress_fails_the_call_that_reported_it(
-    pool: pygame_async.Pool, fraction: object, message: object, error: type, text: str
-) -> None:
-    pool.define("report", report)
-    task = pool.call(None, "report", fraction, message)
-    with pytest.raises(error, match=f"report_progress.*{text.replace('(', '.').replace(')', '.')}"):
-        task.result(timeout=BOUND)
-    pool.update()
-    with pytest.raises(error):  # the same check in the game process
-        report(fraction, message)
-
-
 def test_report_progress_outside_a_worker_does_nothing(
     any_pool: pygame_async.Pool, tmp_path
 ) -> None:
@@ -107,12 +80,3 @@ def test_report_progress_outside_a_worker_does_nothing(
     gate.touch()
     assert any_pool.wait(timeout=BOUND)
     assert seen == [] and (task.progress, task.progress_message) == (None, None)
-
-
-def test_on_progress_refuses_a_non_function(pool: pygame_async.Pool) -> None:
-    pool.define("count_up", count_up)
-    task = pool.call(None, "count_up", 1)
-    with pytest.raises(TypeError, match=r"Task.on_progress\(callback\): .* got int"):
-        task.on_progress(3)  # type: ignore[arg-type]
-    assert task.result(timeout=BOUND) == 1
-    pool.update()

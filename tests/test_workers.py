@@ -92,26 +92,6 @@ def test_ensure_chains_and_stops_the_whole_surplus(lane: str) -> None:
         assert pool.call(None, "identity", 7).result(timeout=10) == 7
 
 
-@pytest.mark.parametrize("method", ["exactly", "at_least", "at_most"])
-@pytest.mark.parametrize(
-    ("value", "error", "message"),
-    [(-1, ValueError, "0 or more"), ("2", TypeError, "must be an int"), (True, TypeError, "int")],
-)
-def test_ensure_rejects_bad_counts(method: str, value: object, error: type, message: str) -> None:
-    with pygame_async.Pool(0) as pool:
-        with pytest.raises(error, match=message) as info:
-            getattr(pool.ensure, method)(value)
-        assert f"ensure.{method}(n)" in str(info.value)
-
-
-def test_stop_workers_rejects_bad_amounts() -> None:
-    with pygame_async.Pool(0) as pool:
-        with pytest.raises(ValueError, match=r"stop_workers\(amount\)"):
-            pool.stop_workers(-1)
-        with pytest.raises(TypeError, match=r"stop_workers\(amount\)"):
-            pool.stop_workers(1.5)  # type: ignore[arg-type]
-
-
 @pytest.mark.process_lane
 def test_a_dead_worker_costs_one_call_not_the_pool() -> None:
     with pygame_async.Pool(2) as pool:
