@@ -54,7 +54,12 @@ def current_definition(pool: pygame_async.Pool, name: str) -> Any:
 
 
 def waiting_reader(pool: pygame_async.Pool) -> bool:
-    """True while a thread blocked in wait()/result() reads the busy workers itself."""
+    """True while a thread blocked in wait()/result() reads the busy workers itself.
+
+    Only the process lane has such a reader; on other lanes, never.
+    """
+    if lane_kind(pool) != "process":
+        return False
     return bool(pool._lane._state.waiting_reader)  # type: ignore[attr-defined]
 
 
