@@ -77,6 +77,12 @@ def io_thread_alive(pool: pygame_async.Pool) -> bool:
     return bool(pool._lane._io._thread.is_alive())  # type: ignore[attr-defined]
 
 
+def rouse_io_thread(pool: pygame_async.Pool) -> None:
+    """Wake the pool's I/O thread for one more turn of its loop."""
+    with pool._ledger.lock:
+        pool._lane._state.rouser.rouse()  # type: ignore[attr-defined]
+
+
 def kill_at_exit(pool: pygame_async.Pool, timeout: float) -> None:
     """What the interpreter's exit does to a live pool."""
     pool._kill_at_exit(timeout=timeout)
