@@ -1,4 +1,4 @@
-"""Shared fixtures: headless SDL, pools that prove their workers are gone."""
+"""Shared fixtures: headless SDL, pools on every lane that prove their workers are gone."""
 
 from __future__ import annotations
 
@@ -12,25 +12,50 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+import lanes
 import whitebox
 from helpers import pid_alive, worker_pids
 
 import pygame_async
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "process_lane: true of the process lane only (worker processes, pickling, kill, "
+        "timeouts), beside tests that run on every lane",
+    )
+
+
 @pytest.fixture(autouse=True)
 def no_process_left_behind() -> Iterator[None]:
-    """Every test must end with no worker process of ours alive."""
+    """Every test must end with no worker process and no lane thread of ours alive."""
     yield
     if whitebox.default_pool() is not None:
         pygame_async.shutdown(cancel_pending=True)
         raise AssertionError("the test left the default pool loaded")
     assert multiprocessing.active_children() == []
+    assert lanes.lane_threads_left() == []
+
+
+@pytest.fixture(params=lanes.LANES)
+def lane(request: pytest.FixtureRequest) -> str:
+    """Each lane of :data:`lanes.LANES` in turn: a test taking it runs once per lane."""
+    return str(request.param)
+
+
+@pytest.fixture
+def any_pool(lane: str) -> Iterator[pygame_async.Pool]:
+    """A two-worker pool on each lane, shut down (and its workers proven gone) after the test."""
+    with lanes.make_pool(lane, 2) as pool:
+        yield pool
+        started = lanes.runners(pool)
+    assert not any(lanes.alive(runner) for runner in started)
 
 
 @pytest.fixture
 def pool() -> Iterator[pygame_async.Pool]:
-    """A two-worker pool, shut down (and proven gone) after the test."""
+    """A two-worker pool on the process lane, shut down (and proven gone) after the test."""
     with pygame_async.Pool(2) as pool:
         pids = worker_pids(pool)
         yield pool

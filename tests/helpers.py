@@ -1,13 +1,19 @@
-"""Helpers shared by the tests (importable by worker processes too)."""
+"""Helpers shared by the tests, and the worker functions they define (importable by workers).
+
+A worker process imports this module by name to run the functions below, so
+it must import nothing a worker cannot (no test module, no fixture).
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
 import pygame_async
 
 BOUND = 10.0  # seconds: the longest any condition in a test may take to hold
+HOLD_LIMIT = 6 * BOUND  # seconds: a blocked call gives up, so a failed test cannot hang its pool
 
 
 def wait_until(condition: Callable[[], object], timeout: float = BOUND) -> None:
@@ -33,3 +39,31 @@ def worker_pids(pool: pygame_async.Pool) -> list[int]:
     import whitebox
 
     return whitebox.worker_pids(pool)
+
+
+# -- worker functions: defined by the tests, run on any lane -------------------------------
+
+
+def identity(value: object) -> object:
+    return value
+
+
+def block_until(path: str) -> str:
+    """Run until a file appears: a call that stays busy as long as a test needs.
+
+    Gives up (TimeoutError) after HOLD_LIMIT, so a test that fails before it
+    creates the file ends with an error instead of a pool that never shuts down.
+    """
+    deadline = time.monotonic() + HOLD_LIMIT
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} never appeared")
+        time.sleep(0.001)
+    return path
+
+
+def signal_then_block(started: str, path: str) -> str:
+    """Create the file ``started`` (the call is running now), then :func:`block_until` ``path``."""
+    with open(started, "w"):
+        pass
+    return block_until(path)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 import threading
+from types import ModuleType
 
 import pytest
 import whitebox
 from helpers import pid_alive, worker_pids
+from lanes import LANES, make_pool
 
 import pygame_async
+from pygame_async import assets
 
 
 def test_every_export_exists_and_is_documented() -> None:
@@ -19,19 +23,93 @@ def test_every_export_exists_and_is_documented() -> None:
         assert (obj.__doc__ or "").strip(), f"pygame_async.{name} has no docstring"
 
 
-def test_public_classes_show_the_public_module() -> None:
-    assert pygame_async.Pool.__module__ == "pygame_async"
-    assert pygame_async.Task.__module__ == "pygame_async"
+def public_objects(module: ModuleType) -> list[tuple[str, object]]:
+    """The classes and functions a public module exports, as (qualified name, object)."""
+    return [
+        (f"{module.__name__}.{name}", getattr(module, name))
+        for name in module.__all__
+        if inspect.isclass(getattr(module, name)) or inspect.isroutine(getattr(module, name))
+    ]
+
+
+# The module-level functions are defined in pygame_async._core.default, and
+# pygame_async/__init__.py does not give them the public module (it does for
+# the classes and report_progress): a bug outside the tests, reported.
+NOT_YET_PUBLIC = {
+    f"pygame_async.{name}"
+    for name in (
+        "add_worker",
+        "call",
+        "define",
+        "get_pending_count",
+        "get_worker_count",
+        "load",
+        "shutdown",
+        "stop_workers",
+        "undefine",
+        "update",
+        "wait",
+    )
+}
+NOT_YET_PUBLIC_BUG = pytest.mark.xfail(
+    strict=True, reason="__module__ is pygame_async._core.default"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "public"),
+    [
+        pytest.param(
+            name,
+            public,
+            id=name,
+            marks=[NOT_YET_PUBLIC_BUG] if name in NOT_YET_PUBLIC else [],
+        )
+        for module in (pygame_async, assets)
+        for name, public in public_objects(module)
+    ],
+)
+def test_public_classes_and_functions_show_the_public_module(name: str, public: object) -> None:
+    module = name.rpartition(".")[0]
+    assert public.__module__ == module, f"{name} says it is from {public.__module__}"
+
+
+# Each exception class the package exports, and its bases as documented: every
+# error of pygame_async's own derives from AsyncError (README, "Errors"), and
+# only these two derive from anything else.
+DOCUMENTED_BASES: dict[type, tuple[type, ...]] = {
+    pygame_async.AsyncError: (Exception,),
+    pygame_async.CallAbortedError: (pygame_async.AsyncError,),
+    pygame_async.DefinitionLoadError: (pygame_async.AsyncError,),
+    pygame_async.PoolBrokenError: (pygame_async.AsyncError,),
+    pygame_async.RemoteError: (pygame_async.AsyncError,),
+    pygame_async.ResultNotSentError: (pygame_async.AsyncError,),
+    pygame_async.TaskTimeoutError: (pygame_async.AsyncError, TimeoutError),  # "also a TimeoutError"
+    pygame_async.WorkerCrashedError: (pygame_async.AsyncError,),
+    pygame_async.WorkerProtocolError: (pygame_async.WorkerCrashedError,),  # "as if it had crashed"
+    pygame_async.WorkerStartError: (pygame_async.AsyncError,),
+    assets.AssetError: (pygame_async.AsyncError,),
+}
+NOT_AN_ERROR = {pygame_async.RemoteTraceback}  # the text of a traceback, set as __cause__
 
 
 def test_errors_share_one_base() -> None:
-    for error in (
-        pygame_async.ResultNotSentError,
-        pygame_async.RemoteError,
-        pygame_async.DefinitionLoadError,
-        pygame_async.WorkerCrashedError,
-    ):
-        assert issubclass(error, pygame_async.AsyncError)
+    exported = {
+        public
+        for module in (pygame_async, assets)
+        for _, public in public_objects(module)
+        if isinstance(public, type) and issubclass(public, BaseException)
+    }
+    assert exported - NOT_AN_ERROR == set(DOCUMENTED_BASES), "every exported error is listed here"
+    for error, bases in DOCUMENTED_BASES.items():
+        assert error.__bases__ == bases, f"{error.__name__} derives from {error.__bases__}"
+        if error is not pygame_async.AsyncError:
+            assert issubclass(error, pygame_async.AsyncError)
+    assert pygame_async.RemoteTraceback.__bases__ == (Exception,)
+
+
+def test_the_core_tests_run_on_every_lane_there_is() -> None:
+    assert sorted(LANES) == sorted(whitebox.lane_kinds())
 
 
 def test_importing_the_core_does_not_import_pygame() -> None:
@@ -115,8 +193,8 @@ def test_module_functions_act_on_the_default_pool(loaded: pygame_async.Pool) -> 
         pygame_async.call(None, "square", 1)
 
 
-def test_several_pools_are_independent() -> None:
-    with pygame_async.Pool(1) as first, pygame_async.Pool(1) as second:
+def test_several_pools_are_independent(lane: str) -> None:
+    with make_pool(lane, 1) as first, make_pool(lane, 1) as second:
         first.define("f", lambda: "first")
         second.define("f", lambda: "second")
         assert first.call(None, "f").result(timeout=10) == "first"
@@ -127,13 +205,7 @@ def test_several_pools_are_independent() -> None:
             first.call(None, "g")
 
 
-def test_pool_rejects_bad_worker_counts() -> None:
-    with pytest.raises(TypeError, match=r"Pool\(workers\): workers must be an int"):
-        pygame_async.Pool("2")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="0 or more"):
-        pygame_async.Pool(-1)
-
-
+@pytest.mark.process_lane
 def test_io_thread_is_gone_after_shutdown() -> None:
     before = set(threading.enumerate())
     with pygame_async.Pool(1):

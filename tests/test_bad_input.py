@@ -7,6 +7,12 @@ work as before: a good call still returns the right result.
 
 Each property runs against one pool made inside the test (the autouse fixture
 wants no worker alive once a test ends), with the hypothesis loop nested in it.
+
+This file is the one home of every refusal of bad input, with the words each
+message must have; the other test files do not repeat them.  The checks are
+the pool's own, made before any lane sees the call, so they run on the
+process lane (which alone refuses what cannot be pickled), except the check
+of report_progress() inside a running call, which is the lane's: every lane.
 """
 
 from __future__ import annotations
@@ -24,18 +30,25 @@ from typing import Any
 import pygame  # with pygame imported, an int callback is a pygame event type
 import pytest
 import whitebox
-from helpers import BOUND, wait_until
+from helpers import BOUND, block_until, identity, wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_calls import block_until, identity
+from lanes import make_pool
 
 import pygame_async
+
+IDENTITY = "call('identity')"  # how refusals of a call of identity name it
 
 SETTINGS = settings(max_examples=100, deadline=None, database=None)
 FEW = settings(max_examples=50, deadline=None, database=None)
 
-Refusal = tuple[Any, type[Exception]]
-"""A bad value and the error it must raise."""
+Refusal = tuple[Any, type[Exception], tuple[str, ...]]
+"""A bad value, the error it must raise, and words its message must have."""
+
+NOT_AN_INT = ("must be an int",)
+NOT_0_OR_MORE = ("must be 0 or more",)
+NOT_SECONDS = ("must be a number of seconds or None",)
+NOT_FINITE_SECONDS = ("must be a finite number of seconds >= 0",)
 
 # -- strategies ------------------------------------------------------------------
 
@@ -55,19 +68,23 @@ def bad_counts() -> st.SearchStrategy[Refusal]:
     """Worker counts and amounts that are not an int >= 0."""
     return st.one_of(
         st.one_of(ODD_OBJECTS, st.none(), st.booleans(), st.floats()).map(
-            lambda value: (value, TypeError)
+            lambda value: (value, TypeError, NOT_AN_INT)
         ),
-        st.integers(max_value=-1).map(lambda value: (value, ValueError)),
+        st.integers(max_value=-1).map(lambda value: (value, ValueError, NOT_0_OR_MORE)),
     )
 
 
 def bad_seconds() -> st.SearchStrategy[Refusal]:
     """Budgets and timeouts that are not None nor a finite number of seconds >= 0."""
     return st.one_of(
-        st.one_of(ODD_OBJECTS, st.booleans()).map(lambda value: (value, TypeError)),
-        st.floats(max_value=0.0, exclude_max=True).map(lambda value: (value, ValueError)),
-        st.sampled_from([math.nan, -math.nan, math.inf]).map(lambda value: (value, ValueError)),
-        st.integers(max_value=-1).map(lambda value: (value, ValueError)),
+        st.one_of(ODD_OBJECTS, st.booleans()).map(lambda value: (value, TypeError, NOT_SECONDS)),
+        st.floats(max_value=0.0, exclude_max=True).map(
+            lambda value: (value, ValueError, NOT_FINITE_SECONDS)
+        ),
+        st.sampled_from([math.nan, -math.nan, math.inf]).map(
+            lambda value: (value, ValueError, NOT_FINITE_SECONDS)
+        ),
+        st.integers(max_value=-1).map(lambda value: (value, ValueError, NOT_FINITE_SECONDS)),
     )
 
 
@@ -76,8 +93,8 @@ def bad_names() -> st.SearchStrategy[Refusal]:
     return st.one_of(
         st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), ODD_OBJECTS)
         .filter(lambda value: not isinstance(value, str))
-        .map(lambda value: (value, TypeError)),
-        st.just(("", ValueError)),
+        .map(lambda value: (value, TypeError, ("name must be a str",))),
+        st.just(("", ValueError, ("name must not be empty",))),
     )
 
 
@@ -104,10 +121,12 @@ def bad_callbacks() -> st.SearchStrategy[Refusal]:
     user_events = range(pygame.USEREVENT, pygame.NUMEVENTS)
     return st.one_of(
         # neither None, nor a function, nor a success/error pair
-        st.one_of(st.floats(), ODD_OBJECTS, st.booleans()).map(lambda value: (value, TypeError)),
+        st.one_of(st.floats(), ODD_OBJECTS, st.booleans()).map(
+            lambda value: (value, TypeError, ("callback must be None, a function",))
+        ),
         # a mapping with keys other than success/error
         st.builds(
-            lambda unknown, known: ({**unknown, **known}, TypeError),
+            lambda unknown, known: ({**unknown, **known}, TypeError, ("may only have the keys",)),
             st.dictionaries(
                 st.one_of(st.text(), st.integers()).filter(
                     lambda key: key not in ("success", "error")
@@ -120,7 +139,11 @@ def bad_callbacks() -> st.SearchStrategy[Refusal]:
         ),
         # a success/error pair (mapping or object) with a side that is not a function
         st.builds(
-            lambda side, bad, other, as_mapping: (pair(side, bad, other, as_mapping), TypeError),
+            lambda side, bad, other, as_mapping: (
+                pair(side, bad, other, as_mapping),
+                TypeError,
+                (f"{side!r} must be a function",),
+            ),
             pair_side,
             not_a_function,
             good_or_none,
@@ -129,20 +152,22 @@ def bad_callbacks() -> st.SearchStrategy[Refusal]:
         # an int that is not a pygame user event type the pool may post
         st.integers()
         .filter(lambda value: value not in user_events)
-        .map(lambda value: (value, ValueError)),
-        st.just((pygame_async.UPDATE_EVENT, ValueError)),
+        .map(lambda value: (value, ValueError, ("must be a user event type", f"got {value}"))),
+        st.just((pygame_async.UPDATE_EVENT, ValueError, ("cannot be pygame_async.UPDATE_EVENT",))),
     )
 
 
 def bad_fractions() -> st.SearchStrategy[Refusal]:
     """Progress fractions that are not a number from 0 to 1."""
     return st.one_of(
-        st.one_of(st.none(), st.booleans(), ODD_OBJECTS).map(lambda value: (value, TypeError)),
+        st.one_of(st.none(), st.booleans(), ODD_OBJECTS).map(
+            lambda value: (value, TypeError, ("fraction must be a number from 0 to 1",))
+        ),
         st.floats()
         .filter(lambda value: not 0.0 <= value <= 1.0)
-        .map(lambda value: (value, ValueError)),
+        .map(lambda value: (value, ValueError, ("fraction must be from 0 to 1",))),
         st.one_of(st.integers(max_value=-1), st.integers(min_value=2)).map(
-            lambda value: (value, ValueError)
+            lambda value: (value, ValueError, ("fraction must be from 0 to 1",))
         ),
     )
 
@@ -151,14 +176,23 @@ def bad_fractions() -> st.SearchStrategy[Refusal]:
 
 
 def refused(
-    action: Callable[[], object], error: type[Exception], call: str, argument: str
+    action: Callable[[], object],
+    error: type[Exception],
+    call: str,
+    argument: str,
+    words: tuple[str, ...] = (),
 ) -> BaseException:
-    """Assert that ``action`` raises ``error`` with a message naming ``call`` and ``argument``."""
+    """Assert that ``action`` raises ``error`` with a message naming ``call`` and ``argument``.
+
+    The message must also have ``words``: what the call wanted instead.
+    """
     with pytest.raises(error) as info:
         action()
     message = str(info.value)
     assert call in message, f"{message!r} does not name the call {call!r}"
     assert argument in message, f"{message!r} does not name the argument {argument!r}"
+    for word in words:
+        assert word in message, f"{message!r} does not say {word!r}"
     return info.value
 
 
@@ -201,8 +235,10 @@ def test_pool_refuses_bad_worker_counts_and_starts_nothing() -> None:
     @SETTINGS
     @given(bad=bad_counts())
     def check(bad: Refusal) -> None:
-        value, error = bad
-        exception = refused(lambda: pygame_async.Pool(value), error, "Pool(workers)", "workers")
+        value, error, words = bad
+        exception = refused(
+            lambda: pygame_async.Pool(value), error, "Pool(workers)", "workers", words
+        )
         says_what_it_got(exception, value)
         assert multiprocessing.active_children() == []
 
@@ -213,7 +249,7 @@ def test_load_refuses_bad_worker_counts_and_can_then_load() -> None:
     @SETTINGS
     @given(bad=bad_counts())
     def check(bad: Refusal) -> None:
-        value, error = bad
+        value, error, _ = bad
         with pytest.raises(error):
             pygame_async.load(value)
         with pytest.raises(RuntimeError, match=r"call pygame_async\.load\(\) first"):
@@ -233,8 +269,8 @@ def test_load_names_itself_when_it_refuses_a_worker_count() -> None:
     @FEW
     @given(bad=bad_counts())
     def check(bad: Refusal) -> None:
-        value, error = bad
-        refused(lambda: pygame_async.load(value), error, "load(workers)", "workers")
+        value, error, words = bad
+        refused(lambda: pygame_async.load(value), error, "load(workers)", "workers", words)
 
     check()
 
@@ -253,8 +289,8 @@ def test_stop_workers_and_ensure_refuse_bad_counts_and_keep_the_workers() -> Non
         @given(resizer=st.sampled_from(resizers), bad=bad_counts())
         def check(resizer: tuple[str, str, Callable[[Any], object]], bad: Refusal) -> None:
             call, argument, method = resizer
-            value, error = bad
-            exception = refused(lambda: method(value), error, call, argument)
+            value, error, words = bad
+            exception = refused(lambda: method(value), error, call, argument, words)
             says_what_it_got(exception, value)
             assert pool.get_worker_count() == 1
 
@@ -281,19 +317,21 @@ def test_define_refuses_bad_names_and_functions_and_keeps_what_was_defined() -> 
         @given(
             case=st.one_of(
                 st.tuples(bad_names(), st.just(identity)).map(
-                    lambda c: (c[0][0], c[1], c[0][1], "name")
+                    lambda c: (c[0][0], c[1], c[0][1], "name", c[0][2])
                 ),
                 st.tuples(good_names, NON_CALLABLES).map(
-                    lambda c: (c[0], c[1], TypeError, "function")
+                    lambda c: (c[0], c[1], TypeError, "function", ("function must be callable",))
                 ),
                 st.tuples(good_names, st.builds(unpicklable_function)).map(
-                    lambda c: (c[0], c[1], TypeError, "function")
+                    lambda c: (c[0], c[1], TypeError, "function", ("the function cannot be sent",))
                 ),
             )
         )
-        def check(case: tuple[Any, Any, type[Exception], str]) -> None:
-            name, function, error, argument = case
-            refused(lambda: pool.define(name, function), error, "define(", argument)
+        def check(case: tuple[Any, Any, type[Exception], str, tuple[str, ...]]) -> None:
+            name, function, error, argument, words = case
+            if argument == "function":
+                words = (f"define({name!r}, function)", *words)
+            refused(lambda: pool.define(name, function), error, "define(", argument, words)
             if isinstance(name, str) and name and name != "identity":
                 with pytest.raises(LookupError):
                     pool.call(None, name)  # a refused definition defines nothing
@@ -309,8 +347,8 @@ def test_undefine_refuses_bad_names() -> None:
         @SETTINGS
         @given(bad=bad_names())
         def check(bad: Refusal) -> None:
-            value, error = bad
-            refused(lambda: pool.undefine(value), error, "undefine(name)", "name")
+            value, error, words = bad
+            refused(lambda: pool.undefine(value), error, "undefine(name)", "name", words)
 
         check()
         assert_usable(pool)
@@ -323,31 +361,62 @@ def test_call_refuses_bad_names_callbacks_and_arguments_and_queues_nothing() -> 
     with pygame_async.Pool(1) as pool:
         pool.define("identity", identity)
 
-        def unpicklable_at(args: list[int], index: int) -> tuple[tuple[object, ...], str]:
+        def unpicklable_at(
+            args: list[int], index: int, keyword: str | None
+        ) -> tuple[tuple[object, ...], dict[str, object], str]:
+            """Arguments with a lock (which cannot be sent) among them, and how it is named."""
+            if keyword is not None:
+                return (*args,), {keyword: threading.Lock()}, f"keyword argument {keyword!r}"
             index = min(index, len(args))
-            return (*args[:index], threading.Lock(), *args[index:]), f"argument {index + 1}"
+            return (*args[:index], threading.Lock(), *args[index:]), {}, f"argument {index + 1}"
 
+        unsent = ("(_thread.lock) cannot be sent",)
         cases = st.one_of(
-            bad_names().map(lambda bad: (None, bad[0], (), bad[1], "name")),
+            bad_names().map(lambda bad: (None, bad[0], (), {}, bad[1], "call(", "name", bad[2])),
             st.text(min_size=1, max_size=8)
             .filter(lambda name: name != "identity")
-            .map(lambda name: (None, name, (), LookupError, repr(name))),
-            bad_callbacks().map(lambda bad: (bad[0], "identity", (1,), bad[1], "callback")),
+            .map(
+                lambda name: (
+                    None,
+                    name,
+                    (),
+                    {},
+                    LookupError,
+                    f"call({name!r})",
+                    repr(name),
+                    ("no function is defined",),
+                )
+            ),
+            bad_callbacks().map(
+                lambda bad: (bad[0], "identity", (1,), {}, bad[1], IDENTITY, "callback", bad[2])
+            ),
             st.builds(
-                lambda made: (None, "identity", made[0], TypeError, made[1]),
+                lambda made: (
+                    None,
+                    "identity",
+                    made[0],
+                    made[1],
+                    TypeError,
+                    IDENTITY,
+                    made[2],
+                    unsent,
+                ),
                 st.builds(
                     unpicklable_at,
                     st.lists(st.integers(), max_size=3),
                     st.integers(min_value=0, max_value=3),
+                    st.one_of(st.none(), st.sampled_from(["key", "name", "callback"])),
                 ),
             ),
         )
 
         @SETTINGS
         @given(case=cases)
-        def check(case: tuple[Any, Any, tuple[object, ...], type[Exception], str]) -> None:
-            callback, name, args, error, argument = case
-            refused(lambda: pool.call(callback, name, *args), error, "call(", argument)
+        def check(case: tuple[Any, ...]) -> None:
+            callback, name, args, kwargs, error, call, argument, words = case
+            refused(
+                lambda: pool.call(callback, name, *args, **kwargs), error, call, argument, words
+            )
             assert pool.get_pending_count() == 0, "a refused call is not queued"
             assert_usable(pool)
 
@@ -358,7 +427,13 @@ def test_callback_ints_are_user_event_types_only() -> None:
     with pygame_async.Pool(0) as pool:
         pool.define("identity", identity)
         for event_type in (pygame.NOEVENT, pygame.QUIT, pygame.KEYDOWN, pygame.USEREVENT - 1):
-            refused(lambda: pool.call(event_type, "identity", 1), ValueError, "call(", "callback")  # noqa: B023
+            refused(
+                lambda: pool.call(event_type, "identity", 1),  # noqa: B023
+                ValueError,
+                IDENTITY,
+                "callback",
+                ("must be a user event type", f"got {event_type}"),
+            )
         assert pool.get_pending_count() == 0
 
 
@@ -398,8 +473,8 @@ def test_update_and_wait_refuse_bad_seconds() -> None:
         @given(which=st.sampled_from(waits), bad=bad_seconds())
         def check(which: tuple[str, str, Callable[[Any], object]], bad: Refusal) -> None:
             call, argument, method = which
-            value, error = bad
-            exception = refused(lambda: method(value), error, call, argument)
+            value, error, words = bad
+            exception = refused(lambda: method(value), error, call, argument, words)
             says_what_it_got(exception, value)
 
         check()
@@ -461,9 +536,9 @@ def test_task_result_and_exception_refuse_bad_timeouts() -> None:
         @FEW
         @given(which=st.sampled_from(["result", "exception"]), bad=bad_seconds())
         def check(which: str, bad: Refusal) -> None:
-            value, error = bad
+            value, error, words = bad
             method = task.result if which == "result" else task.exception
-            refused(lambda: method(value), error, f"{which}(timeout)", "timeout")
+            refused(lambda: method(value), error, f"{which}(timeout)", "timeout", words)
 
         check()
 
@@ -513,7 +588,10 @@ def test_task_result_with_a_nan_timeout_does_not_spin_forever() -> None:
 
 def bad_call_timeouts() -> st.SearchStrategy[Refusal]:
     """Per-definition/per-call timeouts: like bad_seconds, and 0 (no call could ever run)."""
-    return st.one_of(bad_seconds(), st.sampled_from([0, 0.0, -0.0]).map(lambda v: (v, ValueError)))
+    return st.one_of(
+        bad_seconds(),
+        st.sampled_from([0, 0.0, -0.0]).map(lambda v: (v, ValueError, ("must be more than 0",))),
+    )
 
 
 def test_define_and_options_refuse_bad_timeouts_and_change_nothing() -> None:
@@ -523,13 +601,14 @@ def test_define_and_options_refuse_bad_timeouts_and_change_nothing() -> None:
         @SETTINGS
         @given(use_options=st.booleans(), bad=bad_call_timeouts())
         def check(use_options: bool, bad: Refusal) -> None:
-            value, error = bad
+            value, error, words = bad
             if use_options:
                 refused(
                     lambda: identity_f.options(timeout=value),
                     error,
                     "identity.options(timeout)",
                     "timeout",
+                    words,
                 )
             else:
                 # str would turn every result into text: a refused redefinition replaces nothing
@@ -538,6 +617,7 @@ def test_define_and_options_refuse_bad_timeouts_and_change_nothing() -> None:
                     error,
                     "define('identity', function, timeout)",
                     "timeout",
+                    words,
                 )
             assert_usable(pool)
 
@@ -629,44 +709,59 @@ def report(fraction: Any, message: Any = None) -> str:
     return "reported"
 
 
-def bad_reports() -> st.SearchStrategy[tuple[object, object, type[Exception], str]]:
-    """(fraction, message, error, argument) that report_progress must refuse."""
+Report = tuple[Any, Any, type[Exception], str, tuple[str, ...]]
+"""A report_progress(fraction, message) to refuse: the error, the argument named, words said."""
+
+
+def bad_reports() -> st.SearchStrategy[Report]:
+    """(fraction, message, error, argument, words) that report_progress must refuse."""
     return st.one_of(
         st.tuples(bad_fractions(), st.one_of(st.none(), st.text(max_size=4))).map(
-            lambda c: (c[0][0], c[1], c[0][1], "fraction")
+            lambda c: (c[0][0], c[1], c[0][1], "fraction", c[0][2])
         ),
         st.tuples(
             st.floats(min_value=0.0, max_value=1.0),
             st.one_of(st.booleans(), st.integers(), st.floats(), st.binary(), st.builds(object)),
-        ).map(lambda c: (c[0], c[1], TypeError, "message")),
+        ).map(lambda c: (c[0], c[1], TypeError, "message", ("message must be a str or None",))),
     )
+
+
+def says_what_it_got_in(exception: BaseException, report: Report) -> None:
+    """A refused report says what it got: the fraction, or the message, it was given."""
+    fraction, message, _, argument, _ = report
+    says_what_it_got(exception, fraction if argument == "fraction" else message)
 
 
 def test_report_progress_refuses_bad_fractions_and_messages_in_the_game() -> None:
     @SETTINGS
     @given(case=bad_reports())
-    def check(case: tuple[Any, Any, type[Exception], str]) -> None:
-        fraction, message, error, argument = case
-        refused(lambda: report(fraction, message), error, "report_progress(", argument)
+    def check(case: Report) -> None:
+        fraction, message, error, argument, words = case
+        exception = refused(
+            lambda: report(fraction, message), error, "report_progress(", argument, words
+        )
+        says_what_it_got_in(exception, case)
 
     check()
     assert report(0.5, "half") == "reported"
     assert report(1) == "reported"
 
 
-def test_report_progress_refuses_bad_input_in_a_worker_which_survives() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_report_progress_refuses_bad_input_in_a_worker_which_survives(lane: str) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("identity", identity)
         pool.define("report", report)
 
         @FEW
         @given(case=bad_reports())
-        def check(case: tuple[Any, Any, type[Exception], str]) -> None:
-            fraction, message, error, argument = case
+        def check(case: Report) -> None:
+            fraction, message, error, argument, words = case
             task = pool.call({"error": lambda exc: None}, "report", fraction, message)
             exception = task.exception(timeout=BOUND)
             assert isinstance(exception, error), repr(exception)
             assert "report_progress(" in str(exception) and argument in str(exception)
+            assert all(word in str(exception) for word in words), str(exception)
+            says_what_it_got_in(exception, case)
             assert pool.wait(timeout=BOUND)
             assert pool.call(None, "report", 0.5, "ok").result(timeout=BOUND) == "reported"
             assert pool.wait(timeout=BOUND)
@@ -718,8 +813,8 @@ def test_module_functions_refuse_bad_input_and_the_default_pool_survives(
     @SETTINGS
     @given(case=cases)
     def check(case: tuple[tuple[str, str, Callable[[Any], object]], Refusal]) -> None:
-        (call, argument, function), (value, error) = case
-        refused(lambda: function(value), error, call, argument)
+        (call, argument, function), (value, error, words) = case
+        refused(lambda: function(value), error, call, argument, words)
         with pytest.raises(LookupError):
             pygame_async.call(None, "late")  # a refused definition defines nothing
         assert pygame_async.get_worker_count() == 1

@@ -1,4 +1,7 @@
-"""Callback forms, and failures that are never dropped silently."""
+"""Callback forms, and failures that are never dropped silently; on every lane.
+
+Pygame event types as callbacks are in test_events.py (process lane).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,12 @@ def raise_value_error(text: str) -> None:
     raise ValueError(text)
 
 
+def call_sys_exit(code: int) -> None:
+    import sys
+
+    sys.exit(code)
+
+
 def raise_unpicklable() -> None:
     raise Unpicklable()
 
@@ -32,10 +41,10 @@ def return_lock() -> threading.Lock:
 
 
 @pytest.fixture
-def defined(pool: pygame_async.Pool) -> pygame_async.Pool:
-    pool.define("ok", lambda: "fine")
-    pool.define("fail", raise_value_error)
-    return pool
+def defined(any_pool: pygame_async.Pool) -> pygame_async.Pool:
+    any_pool.define("ok", lambda: "fine")
+    any_pool.define("fail", raise_value_error)
+    return any_pool
 
 
 def deliver_one(pool: pygame_async.Pool, task: pygame_async.Task) -> None:
@@ -98,23 +107,20 @@ def test_a_pair_with_a_missing_or_none_side_falls_back(defined, caplog) -> None:
     assert results == ["fine"]
 
 
-@pytest.mark.parametrize(
-    ("callback", "message"),
-    [
-        (4.2, "callback must be None, a function"),
-        ("text", "callback must be None, a function"),
-        ({"succes": print}, "may only have the keys"),
-        ({"success": 3}, "'success' must be a function"),
-        (types.SimpleNamespace(error="no"), "'error' must be a function"),
-    ],
-)
-def test_bad_callbacks_raise_type_error_at_call(defined, callback: object, message: str) -> None:
-    with pytest.raises(TypeError, match=message) as info:
-        defined.call(callback, "ok")
-    assert "call('ok')" in str(info.value)
-    assert defined.get_pending_count() == 0
+def test_a_call_that_raises_system_exit_fails_with_call_aborted_error(defined) -> None:
+    defined.define("exit", call_sys_exit)
+    errors: list[BaseException] = []
+    deliver_one(defined, defined.call({"error": errors.append}, "exit", 3))
+    (error,) = errors
+    assert isinstance(error, pygame_async.CallAbortedError)
+    assert error.type_name == "SystemExit"
+    assert "'exit'" in str(error) and "SystemExit" in str(error)
+    assert isinstance(error.__cause__, pygame_async.RemoteTraceback)
+    assert "in call_sys_exit" in str(error.__cause__)
+    assert defined.call(None, "ok").result(timeout=10) == "fine", "the worker carries on"
 
 
+@pytest.mark.process_lane
 def test_an_exception_that_cannot_travel_arrives_as_remote_error(pool) -> None:
     pool.define("raise_unpicklable", raise_unpicklable)
     errors: list[BaseException] = []
@@ -125,6 +131,7 @@ def test_an_exception_that_cannot_travel_arrives_as_remote_error(pool) -> None:
     assert "raise_unpicklable" in str(error.__cause__)
 
 
+@pytest.mark.process_lane
 def test_a_result_that_cannot_travel_fails_that_call_only(pool) -> None:
     pool.define("return_lock", return_lock)
     pool.define("ok", lambda: "fine")

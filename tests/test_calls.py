@@ -1,4 +1,4 @@
-"""Calls and their delivery: order, threads, update(), wait(), budgets, Task."""
+"""Calls and their delivery: order, threads, update(), wait(), budgets, Task; on every lane."""
 
 from __future__ import annotations
 
@@ -6,58 +6,45 @@ import threading
 from concurrent.futures import CancelledError
 
 import pytest
-from helpers import wait_until
+from helpers import block_until, identity, wait_until
+from lanes import make_pool
 
 import pygame_async
 
 
-def identity(value: object) -> object:
-    return value
-
-
-def block_until(path: str) -> str:
-    """Run in a worker until a file appears: a call that stays busy as long as a test needs."""
-    import os
-    import time
-
-    while not os.path.exists(path):
-        time.sleep(0.001)
-    return path
-
-
-def test_callbacks_run_only_in_update_on_the_calling_thread(pool: pygame_async.Pool) -> None:
-    pool.define("identity", identity)
+def test_callbacks_run_only_in_update_on_the_calling_thread(any_pool: pygame_async.Pool) -> None:
+    any_pool.define("identity", identity)
     seen: list[tuple[object, threading.Thread]] = []
     tasks = [
-        pool.call(lambda value: seen.append((value, threading.current_thread())), "identity", i)
+        any_pool.call(lambda value: seen.append((value, threading.current_thread())), "identity", i)
         for i in range(5)
     ]
     for task in tasks:
         task.result(timeout=10)
     assert seen == [], "callbacks never run inside call() or on another thread"
     assert all(task.done() for task in tasks)
-    assert pool.update() == 5
+    assert any_pool.update() == 5
     assert sorted(value for value, _ in seen) == [0, 1, 2, 3, 4]
     assert {thread for _, thread in seen} == {threading.current_thread()}
-    assert pool.update() == 0
+    assert any_pool.update() == 0
 
 
-def test_delivery_follows_completion_order(pool: pygame_async.Pool, tmp_path) -> None:
-    pool.define("block_until", block_until)
-    pool.define("identity", identity)
+def test_delivery_follows_completion_order(any_pool: pygame_async.Pool, tmp_path) -> None:
+    any_pool.define("block_until", block_until)
+    any_pool.define("identity", identity)
     order: list[str] = []
     gate = tmp_path / "gate"
-    slow = pool.call(lambda _: order.append("slow"), "block_until", str(gate))
-    fast = pool.call(lambda _: order.append("fast"), "identity", 1)
+    slow = any_pool.call(lambda _: order.append("slow"), "block_until", str(gate))
+    fast = any_pool.call(lambda _: order.append("fast"), "identity", 1)
     fast.result(timeout=10)
     gate.touch()
     slow.result(timeout=10)
-    assert pool.update() == 2
+    assert any_pool.update() == 2
     assert order == ["fast", "slow"]
 
 
-def test_calls_start_in_the_order_made(tmp_path) -> None:
-    with pygame_async.Pool(1) as pool:
+def test_calls_start_in_the_order_made(lane: str) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("identity", identity)
         results: list[int] = []
         for i in range(50):
@@ -66,65 +53,65 @@ def test_calls_start_in_the_order_made(tmp_path) -> None:
         assert results == list(range(50))
 
 
-def test_arguments_and_keywords_reach_the_function(pool: pygame_async.Pool) -> None:
-    pool.define("describe", lambda *args, **kwargs: (args, kwargs))
+def test_arguments_and_keywords_reach_the_function(any_pool: pygame_async.Pool) -> None:
+    any_pool.define("describe", lambda *args, **kwargs: (args, kwargs))
     # `callback` and `name` are positional-only, so the function may take them as keywords.
-    task = pool.call(None, "describe", 1, [2], name="n", callback="c")
+    task = any_pool.call(None, "describe", 1, [2], name="n", callback="c")
     assert task.result(timeout=10) == ((1, [2]), {"name": "n", "callback": "c"})
 
 
 def test_update_budget_stops_after_the_budget_and_keeps_the_rest(
-    pool: pygame_async.Pool,
+    any_pool: pygame_async.Pool,
 ) -> None:
-    pool.define("identity", identity)
+    any_pool.define("identity", identity)
     delivered: list[int] = []
-    tasks = [pool.call(delivered.append, "identity", i) for i in range(20)]
+    tasks = [any_pool.call(delivered.append, "identity", i) for i in range(20)]
     for task in tasks:
         task.result(timeout=10)
-    assert pool.update(budget=0) == 1, "at least one, then the budget is spent"
-    assert pool.get_pending_count() == 19
-    assert pool.update(budget=60) == 19
+    assert any_pool.update(budget=0) == 1, "at least one, then the budget is spent"
+    assert any_pool.get_pending_count() == 19
+    assert any_pool.update(budget=60) == 19
     assert sorted(delivered) == list(range(20))
 
 
-def test_wait_includes_calls_made_by_callbacks(pool: pygame_async.Pool) -> None:
-    pool.define("identity", identity)
+def test_wait_includes_calls_made_by_callbacks(any_pool: pygame_async.Pool) -> None:
+    any_pool.define("identity", identity)
     results: list[int] = []
 
     def chain(value: int) -> None:
         results.append(value)
         if value < 5:
-            pool.call(chain, "identity", value + 1)
+            any_pool.call(chain, "identity", value + 1)
 
-    pool.call(chain, "identity", 0)
-    assert pool.wait(timeout=10)
+    any_pool.call(chain, "identity", 0)
+    assert any_pool.wait(timeout=10)
     assert results == [0, 1, 2, 3, 4, 5]
-    assert pool.get_pending_count() == 0
+    assert any_pool.get_pending_count() == 0
 
 
-def test_wait_times_out_when_no_worker_can_run_the_call() -> None:
-    with pygame_async.Pool(0) as pool:
+def test_wait_times_out_when_no_worker_can_run_the_call(lane: str) -> None:
+    with make_pool(lane, 0) as pool:
         pool.define("identity", identity)
         pool.call(None, "identity", 1)
         assert pool.wait(timeout=0.05) is False
         assert pool.get_pending_count() == 1
 
 
-def test_pending_count_covers_queued_running_and_undelivered(pool: pygame_async.Pool) -> None:
-    pool.define("identity", identity)
-    tasks = [pool.call(None, "identity", i) for i in range(4)]
-    assert pool.get_pending_count() == 4
+def test_pending_count_covers_queued_running_and_undelivered(any_pool: pygame_async.Pool) -> None:
+    any_pool.define("identity", identity)
+    tasks = [any_pool.call(None, "identity", i) for i in range(4)]
+    assert any_pool.get_pending_count() == 4
     for task in tasks:
         task.result(timeout=10)
-    assert pool.get_pending_count() == 4, "finished but not yet delivered"
-    pool.update()
-    assert pool.get_pending_count() == 0
+    assert any_pool.get_pending_count() == 4, "finished but not yet delivered"
+    any_pool.update()
+    assert any_pool.get_pending_count() == 0
 
 
-def test_task_identity_and_result(pool: pygame_async.Pool) -> None:
-    pool.define("identity", identity)
-    first = pool.call(None, "identity", "a")
-    second = pool.call(None, "identity", "b")
+def test_task_identity_and_result(any_pool: pygame_async.Pool) -> None:
+    any_pool.define("identity", identity)
+    first = any_pool.call(None, "identity", "a")
+    second = any_pool.call(None, "identity", "b")
     assert second.id > first.id
     assert first.name == "identity"
     assert first.result(timeout=10) == "a"
@@ -134,23 +121,23 @@ def test_task_identity_and_result(pool: pygame_async.Pool) -> None:
 
 
 def test_result_raises_the_remote_exception_and_times_out(
-    pool: pygame_async.Pool, tmp_path
+    any_pool: pygame_async.Pool, tmp_path
 ) -> None:
-    pool.define("fail", lambda: 1 / 0)
-    pool.define("block_until", block_until)
-    failing = pool.call({"error": lambda exc: None}, "fail")
+    any_pool.define("fail", lambda: 1 / 0)
+    any_pool.define("block_until", block_until)
+    failing = any_pool.call({"error": lambda exc: None}, "fail")
     with pytest.raises(ZeroDivisionError):
         failing.result(timeout=10)
     assert isinstance(failing.exception(timeout=10), ZeroDivisionError)
-    blocked = pool.call(None, "block_until", str(tmp_path / "gate"))
+    blocked = any_pool.call(None, "block_until", str(tmp_path / "gate"))
     with pytest.raises(TimeoutError):
         blocked.result(timeout=0.05)
     (tmp_path / "gate").touch()
     assert blocked.result(timeout=10)
 
 
-def test_cancel_a_queued_call(tmp_path) -> None:
-    with pygame_async.Pool(1) as pool:
+def test_cancel_a_queued_call(lane: str, tmp_path) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("block_until", block_until)
         pool.define("identity", identity)
         ran: list[object] = []
@@ -169,8 +156,8 @@ def test_cancel_a_queued_call(tmp_path) -> None:
         assert running.cancel() is False, "nor can a finished one"
 
 
-def test_calls_queued_with_zero_workers_run_once_a_worker_is_added() -> None:
-    with pygame_async.Pool(0) as pool:
+def test_calls_queued_with_zero_workers_run_once_a_worker_is_added(lane: str) -> None:
+    with make_pool(lane, 0) as pool:
         pool.define("identity", identity)
         results: list[int] = []
         for i in range(3):

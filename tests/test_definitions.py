@@ -1,12 +1,13 @@
-"""define/undefine: what can be defined, versions, and what crosses to workers once."""
+"""define/undefine: what can be defined and its versions, on every lane; what crosses once."""
 
 from __future__ import annotations
 
 import sys
-import threading
 
 import pytest
 import whitebox
+from helpers import block_until, identity
+from lanes import make_pool
 
 import pygame_async
 
@@ -41,6 +42,7 @@ def make_closure(payload: Payload):
     return size_and_unpickles
 
 
+@pytest.mark.process_lane
 def test_a_closure_crosses_to_each_worker_once_not_per_call(pool: pygame_async.Pool) -> None:
     payload = Payload(8 * 1024 * 1024)
     pool.define("measure", make_closure(payload))
@@ -49,20 +51,20 @@ def test_a_closure_crosses_to_each_worker_once_not_per_call(pool: pygame_async.P
     assert {count for _, count in replies} == {1}, "unpickled once per worker, never per call"
 
 
-def test_lambdas_and_closures_work(pool: pygame_async.Pool) -> None:
+def test_lambdas_and_closures_work(any_pool: pygame_async.Pool) -> None:
     offset = 10
-    pool.define("lambda", lambda x: x + offset)
+    any_pool.define("lambda", lambda x: x + offset)
 
     def outer() -> object:
         table = {"a": 1}
         return lambda key: table[key]
 
-    pool.define("closure", outer())
-    assert pool.call(None, "lambda", 1).result(timeout=10) == 11
-    assert pool.call(None, "closure", "a").result(timeout=10) == 1
+    any_pool.define("closure", outer())
+    assert any_pool.call(None, "lambda", 1).result(timeout=10) == 11
+    assert any_pool.call(None, "closure", "a").result(timeout=10) == 1
 
 
-def test_a_function_from_the_games_own_module(tmp_path, monkeypatch) -> None:
+def test_a_function_from_the_games_own_module(lane: str, tmp_path, monkeypatch) -> None:
     # The module is importable only through the game's sys.path and working
     # directory: workers started now must see both.
     (tmp_path / "game_logic.py").write_text("def triple(x):\n    return 3 * x\n")
@@ -70,7 +72,7 @@ def test_a_function_from_the_games_own_module(tmp_path, monkeypatch) -> None:
     monkeypatch.syspath_prepend(str(tmp_path))
     import game_logic
 
-    with pygame_async.Pool(1) as fresh:
+    with make_pool(lane, 1) as fresh:
         fresh.define("triple", game_logic.triple)
         assert fresh.call(None, "triple", 5).result(timeout=10) == 15
         fresh.define("cwd", lambda: __import__("os").getcwd())
@@ -78,10 +80,8 @@ def test_a_function_from_the_games_own_module(tmp_path, monkeypatch) -> None:
     sys.modules.pop("game_logic", None)
 
 
-def test_redefinition_applies_to_later_calls_only(tmp_path) -> None:
-    from test_calls import block_until
-
-    with pygame_async.Pool(1) as pool:
+def test_redefinition_applies_to_later_calls_only(lane: str, tmp_path) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("block_until", block_until)
         pool.define("version", lambda: "old")
         blocker = pool.call(None, "block_until", str(tmp_path / "gate"))
@@ -94,10 +94,8 @@ def test_redefinition_applies_to_later_calls_only(tmp_path) -> None:
         assert after.result(timeout=10) == "new"
 
 
-def test_pending_calls_survive_undefine_and_later_calls_fail_at_once(tmp_path) -> None:
-    from test_calls import block_until
-
-    with pygame_async.Pool(1) as pool:
+def test_pending_calls_survive_undefine_and_later_calls_fail_at_once(lane: str, tmp_path) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("block_until", block_until)
         pool.define("answer", lambda: 42)
         blocker = pool.call(None, "block_until", str(tmp_path / "gate"))
@@ -110,8 +108,8 @@ def test_pending_calls_survive_undefine_and_later_calls_fail_at_once(tmp_path) -
         assert pending.result(timeout=10) == 42
 
 
-def test_a_worker_started_later_gets_old_versions_still_needed() -> None:
-    with pygame_async.Pool(0) as pool:
+def test_a_worker_started_later_gets_old_versions_still_needed(lane: str) -> None:
+    with make_pool(lane, 0) as pool:
         pool.define("version", lambda: 1)
         first = pool.call(None, "version")
         pool.define("version", lambda: 2)
@@ -121,6 +119,7 @@ def test_a_worker_started_later_gets_old_versions_still_needed() -> None:
         assert (first.result(timeout=10), second.result(timeout=10)) == (1, 2)
 
 
+@pytest.mark.process_lane
 def test_superseded_definitions_are_retired() -> None:
     with pygame_async.Pool(1) as pool:
         for version in range(5):
@@ -132,46 +131,31 @@ def test_superseded_definitions_are_retired() -> None:
         assert whitebox.known_definitions(pool, pid) == {current.id}
 
 
-def test_undefining_an_unknown_name_is_not_an_error(pool: pygame_async.Pool) -> None:
-    pool.undefine("never-defined")
+def test_undefining_an_unknown_name_is_not_an_error(any_pool: pygame_async.Pool) -> None:
+    any_pool.define("kept", identity)
+    pending = any_pool.call(None, "kept", 1)
+    assert any_pool.undefine("never-defined") is None  # no error...
+    any_pool.undefine("never-defined")  # ...nor a second time
+    any_pool.define("gone", identity)
+    any_pool.undefine("gone")
+    any_pool.undefine("gone")  # ...nor for a name undefined already
+    # ...and nothing else changes: the name stays unknown, other definitions and calls stay.
+    for name in ("never-defined", "gone"):
+        with pytest.raises(LookupError, match=f"call\\('{name}'\\): no function is defined"):
+            any_pool.call(None, name)
+    assert any_pool.call(None, "kept", 2).result(timeout=10) == 2
+    assert pending.result(timeout=10) == 1
+    assert any_pool.wait(timeout=10)
+    assert any_pool.get_pending_count() == 0
 
 
-def test_lookup_error_names_what_is_defined(pool: pygame_async.Pool) -> None:
-    pool.define("alpha", abs)
+def test_lookup_error_names_what_is_defined(any_pool: pygame_async.Pool) -> None:
+    any_pool.define("alpha", abs)
     with pytest.raises(LookupError, match=r"no function is defined.*'alpha'"):
-        pool.call(None, "beta")
+        any_pool.call(None, "beta")
 
 
-@pytest.mark.parametrize(
-    ("name", "function", "error", "message"),
-    [
-        (3, abs, TypeError, "name must be a str"),
-        ("", abs, ValueError, "name must not be empty"),
-        ("f", 3, TypeError, r"define\('f', function\): function must be callable"),
-    ],
-)
-def test_define_rejects_bad_input(pool, name, function, error, message) -> None:
-    with pytest.raises(error, match=message):
-        pool.define(name, function)
-
-
-def test_define_rejects_a_function_that_cannot_be_pickled(pool: pygame_async.Pool) -> None:
-    lock = threading.Lock()
-    with pytest.raises(
-        TypeError, match=r"define\('locked', function\): the function cannot be sent"
-    ):
-        pool.define("locked", lambda: lock)
-
-
-def test_an_argument_that_cannot_be_sent_fails_at_call_naming_it(pool: pygame_async.Pool) -> None:
-    pool.define("f", lambda *args, **kwargs: None)
-    with pytest.raises(TypeError, match=r"call\('f'\): argument 2 \(_thread.lock\) cannot be sent"):
-        pool.call(None, "f", 1, threading.Lock())
-    with pytest.raises(TypeError, match=r"call\('f'\): keyword argument 'key' \(_thread.lock\)"):
-        pool.call(None, "f", key=threading.Lock())
-    assert pool.get_pending_count() == 0
-
-
+@pytest.mark.process_lane
 def test_a_definition_the_worker_cannot_load_fails_its_calls_only(
     pool: pygame_async.Pool, tmp_path, monkeypatch
 ) -> None:

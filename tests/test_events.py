@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pygame
 import pytest
-from helpers import BOUND, wait_until
-from test_calls import block_until, identity
+from helpers import BOUND, block_until, identity, wait_until
 
 import pygame_async
 from pygame_async import UPDATE_EVENT
@@ -214,16 +213,6 @@ def test_completions_before_init_and_after_quit_wait_for_update(
     finally:
         pygame.quit()
     assert not [record for record in caplog.records if record.levelname in {"ERROR", "CRITICAL"}]
-
-
-def test_event_callbacks_are_checked_at_the_call(display: None, defined: pygame_async.Pool) -> None:
-    with pytest.raises(ValueError, match=r"call\('identity'\).*UPDATE_EVENT"):
-        defined.call(UPDATE_EVENT, "identity", 1)
-    with pytest.raises(ValueError, match=rf"call\('identity'\).*user event.*got {pygame.KEYDOWN}"):
-        defined.call(pygame.KEYDOWN, "identity", 1)
-    with pytest.raises(ValueError, match="got 70000"):
-        defined.call(70_000, "identity", 1)
-    assert defined.get_pending_count() == 0
 
 
 def test_update_event_is_in_the_user_range_and_out_of_custom_types_reach() -> None:

@@ -369,8 +369,7 @@ def test_a_failure_of_the_pools_own_machinery_is_said_not_hidden(
         raise RuntimeError("the I/O loop broke")
 
     monkeypatch.setattr(io_thread.IoThread, "_turn", broken)
-    with pool._ledger.lock:  # rouse the loop into its broken turn
-        pool._lane._state.rouser.rouse()  # type: ignore[attr-defined]
+    whitebox.rouse_io_thread(pool)  # into its broken turn
     wait_until(lambda: not whitebox.io_thread_alive(pool))
     for use in (
         lambda: pool.call(None, "echo", 2),

@@ -1,30 +1,33 @@
-"""shutdown() and the context manager: what still runs, what is cancelled, what is left."""
+"""shutdown() and the context manager: what still runs, what is cancelled, what is left.
+
+On every lane, but for the module-level API (its default pool has worker processes).
+"""
 
 from __future__ import annotations
 
+import lanes
 import pytest
-from helpers import pid_alive, wait_until, worker_pids
-from test_calls import block_until, identity
+from helpers import block_until, identity, wait_until
 
 import pygame_async
 
 
-def test_shutdown_runs_queued_calls_but_not_their_callbacks(tmp_path) -> None:
-    pool = pygame_async.Pool(1)
+def test_shutdown_runs_queued_calls_but_not_their_callbacks(lane: str) -> None:
+    pool = lanes.make_pool(lane, 1)
     pool.define("identity", identity)
     called: list[object] = []
     tasks = [pool.call(called.append, "identity", i) for i in range(10)]
-    pids = worker_pids(pool)
+    runners = lanes.runners(pool)
     pool.shutdown(wait=True)
     assert [task.result(timeout=0) for task in tasks] == list(range(10))
     assert pool.update() == 0 and called == [], "shutdown runs no callbacks"
-    assert not any(pid_alive(pid) for pid in pids)
+    assert not any(lanes.alive(runner) for runner in runners)
     with pytest.raises(RuntimeError, match="shut down"):
         pool.call(None, "identity", 1)
 
 
-def test_shutdown_can_cancel_queued_calls(tmp_path) -> None:
-    pool = pygame_async.Pool(1)
+def test_shutdown_can_cancel_queued_calls(lane: str, tmp_path) -> None:
+    pool = lanes.make_pool(lane, 1)
     pool.define("block_until", block_until)
     pool.define("identity", identity)
     running = pool.call(None, "block_until", str(tmp_path / "gate"))
@@ -38,8 +41,8 @@ def test_shutdown_can_cancel_queued_calls(tmp_path) -> None:
     assert pool.get_worker_count() == 0
 
 
-def test_shutdown_without_waiting_still_finishes_queued_calls() -> None:
-    pool = pygame_async.Pool(2)
+def test_shutdown_without_waiting_still_finishes_queued_calls(lane: str) -> None:
+    pool = lanes.make_pool(lane, 2)
     pool.define("identity", identity)
     tasks = [pool.call(None, "identity", i) for i in range(30)]
     pool.shutdown(wait=False)
@@ -47,16 +50,16 @@ def test_shutdown_without_waiting_still_finishes_queued_calls() -> None:
     pool.shutdown(wait=True)
 
 
-def test_shutdown_with_no_worker_cancels_what_is_queued() -> None:
-    pool = pygame_async.Pool(0)
+def test_shutdown_with_no_worker_cancels_what_is_queued(lane: str) -> None:
+    pool = lanes.make_pool(lane, 0)
     pool.define("identity", identity)
     task = pool.call(None, "identity", 1)
     pool.shutdown()
     assert task.cancelled()
 
 
-def test_the_context_manager_cancels_pending_calls_on_error(tmp_path) -> None:
-    with pytest.raises(KeyError), pygame_async.Pool(1) as pool:
+def test_the_context_manager_cancels_pending_calls_on_error(lane: str, tmp_path) -> None:
+    with pytest.raises(KeyError), lanes.make_pool(lane, 1) as pool:
         pool.define("block_until", block_until)
         pool.define("identity", identity)
         running = pool.call(None, "block_until", str(tmp_path / "gate"))

@@ -8,7 +8,17 @@ import sys
 import textwrap
 from pathlib import Path
 
+import whitebox
+
+import pygame_async
+
 REPO = Path(__file__).resolve().parent.parent
+
+GAME_STATE = "as imported"  # a test changes it: a forked worker would see the change
+
+
+def read_game_state() -> str:
+    return GAME_STATE
 
 
 def run_script(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
@@ -111,7 +121,15 @@ def test_a_game_that_exits_without_shutdown_leaves_no_worker(tmp_path: Path) -> 
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
 
 
-def test_the_worker_context_never_forks() -> None:
-    from pygame_async._lanes.process.spawning import worker_context
-
-    assert worker_context().get_start_method() == "spawn"
+def test_the_worker_context_never_forks(monkeypatch) -> None:
+    assert whitebox.worker_start_method() == "spawn"
+    # What a fork would show: the game's state, changed since its modules were imported...
+    monkeypatch.setattr(sys.modules[__name__], "GAME_STATE", "changed by the game at run time")
+    with pygame_async.Pool(1) as pool:
+        pool.define("parent_pid", os.getppid)
+        pool.define("game_state", read_game_state)
+        # ...is not in a worker, which imports them afresh; and its parent is the game
+        # itself, not a fork server's process.
+        assert pool.call(None, "parent_pid").result(timeout=20) == os.getpid()
+        assert pool.call(None, "game_state").result(timeout=20) == "as imported"
+    assert GAME_STATE == "changed by the game at run time"

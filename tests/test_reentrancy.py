@@ -1,5 +1,7 @@
 """Re-entrant and cross-thread use of a pool: each case is correct or refused, never a deadlock.
 
+On every lane (but for the module-level API, whose default pool has worker processes).
+
 The decisions these tests hold the pool to:
 
 * ``shutdown()`` from a callback (Pool and module API) is allowed: it returns,
@@ -34,10 +36,11 @@ from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any, TypeVar
 
+import lanes
 import pytest
 import whitebox
-from helpers import BOUND, pid_alive, wait_until, worker_pids
-from test_calls import block_until, identity
+from helpers import BOUND, block_until, identity, wait_until
+from lanes import make_pool
 
 import pygame_async
 
@@ -99,10 +102,9 @@ def waiting_threads(pool: pygame_async.Pool) -> int:
 
 
 @pytest.mark.parametrize("wait", [True, False])
-def test_pool_shutdown_from_a_callback_drops_the_rest(wait: bool) -> None:
-    with pygame_async.Pool(1) as pool:
+def test_pool_shutdown_from_a_callback_drops_the_rest(lane: str, wait: bool) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("identity", identity)
-        pids = worker_pids(pool)
         delivered: list[object] = []
 
         def shut_down_once(value: object) -> None:
@@ -113,6 +115,7 @@ def test_pool_shutdown_from_a_callback_drops_the_rest(wait: bool) -> None:
         tasks = [pool.call(shut_down_once, "identity", i) for i in range(6)]
         for task in tasks:
             task.result(timeout=BOUND)
+        runners = lanes.runners(pool)
         assert bounded(pool.update) == 1
         assert len(delivered) == 1, "shutdown runs no callbacks"
         assert pool.update() == 0
@@ -121,11 +124,13 @@ def test_pool_shutdown_from_a_callback_drops_the_rest(wait: bool) -> None:
             pool.call(None, "identity", 1)
         bounded(pool.shutdown)
         assert pool.get_worker_count() == 0
-    assert not any(pid_alive(pid) for pid in pids)
+    assert not any(lanes.alive(runner) for runner in runners)
 
 
-def test_shutdown_from_a_callback_lets_a_running_call_finish_undelivered(tmp_path: Path) -> None:
-    with pygame_async.Pool(2) as pool:
+def test_shutdown_from_a_callback_lets_a_running_call_finish_undelivered(
+    lane: str, tmp_path: Path
+) -> None:
+    with make_pool(lane, 2) as pool:
         pool.define("identity", identity)
         pool.define("block_until", block_until)
         gate = str(tmp_path / "gate")
@@ -172,8 +177,8 @@ def test_module_shutdown_from_a_callback_inside_wait() -> None:
 # -- update() and wait() from a callback ---------------------------------------------------
 
 
-def test_update_re_entered_from_a_callback_delivers_each_call_once_in_order() -> None:
-    with pygame_async.Pool(1) as pool:  # one worker: completion order is call order
+def test_update_re_entered_from_a_callback_delivers_each_call_once_in_order(lane: str) -> None:
+    with make_pool(lane, 1) as pool:  # one worker: completion order is call order
         pool.define("identity", identity)
         order: list[int] = []
         inner: list[int] = []
@@ -193,8 +198,8 @@ def test_update_re_entered_from_a_callback_delivers_each_call_once_in_order() ->
         assert pool.get_pending_count() == 0
 
 
-def test_wait_from_a_callback_delivers_everything_else() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_wait_from_a_callback_delivers_everything_else(lane: str) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("identity", identity)
         seen: list[object] = []
         inner: list[bool] = []
@@ -215,8 +220,10 @@ def test_wait_from_a_callback_delivers_everything_else() -> None:
         assert pool.get_pending_count() == 0
 
 
-def test_update_re_entered_from_a_progress_callback_keeps_progress_before_completion() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_update_re_entered_from_a_progress_callback_keeps_progress_before_completion(
+    lane: str,
+) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("report_half", report_half)
         events: list[tuple[str, object]] = []
         re_entered: list[int] = []
@@ -278,8 +285,8 @@ def test_load_after_shutdown_starts_a_fresh_default_pool() -> None:
         pygame_async.shutdown()
 
 
-def test_a_shut_pool_refuses_work_and_answers_the_rest_harmlessly() -> None:
-    pool = pygame_async.Pool(1)
+def test_a_shut_pool_refuses_work_and_answers_the_rest_harmlessly(lane: str) -> None:
+    pool = make_pool(lane, 1)
     pool.define("identity", identity)
     pool.shutdown()
     for step in (
@@ -301,8 +308,8 @@ def test_a_shut_pool_refuses_work_and_answers_the_rest_harmlessly() -> None:
 # -- two pools -----------------------------------------------------------------------
 
 
-def test_two_pools_used_alternately_keep_their_own_calls() -> None:
-    with pygame_async.Pool(1) as a, pygame_async.Pool(1) as b:
+def test_two_pools_used_alternately_keep_their_own_calls(lane: str) -> None:
+    with make_pool(lane, 1) as a, make_pool(lane, 1) as b:
         a.define("tag", tag_a)
         b.define("tag", tag_b)
         results: list[tuple[str, object]] = []
@@ -330,8 +337,8 @@ def test_two_pools_used_alternately_keep_their_own_calls() -> None:
 # -- threads ----------------------------------------------------------------------------
 
 
-def test_calls_made_on_a_thread_are_delivered_once_on_the_updating_thread() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_calls_made_on_a_thread_are_delivered_once_on_the_updating_thread(lane: str) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("identity", identity)
         seen: list[tuple[object, threading.Thread]] = []
 
@@ -357,8 +364,8 @@ def test_calls_made_on_a_thread_are_delivered_once_on_the_updating_thread() -> N
         assert len({task.id for task in from_thread + from_main}) == 100
 
 
-def test_update_on_two_threads_at_once_delivers_each_call_once() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_update_on_two_threads_at_once_delivers_each_call_once(lane: str) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("identity", identity)
         calls = 200
         seen: list[tuple[int, int]] = []  # (value, ident of the thread running the callback)
@@ -393,9 +400,9 @@ def test_update_on_two_threads_at_once_delivers_each_call_once() -> None:
 
 @pytest.mark.parametrize("cancel_pending", [True, False])
 def test_shutdown_from_another_thread_ends_a_wait_of_the_main_thread(
-    cancel_pending: bool, tmp_path: Path
+    lane: str, cancel_pending: bool, tmp_path: Path
 ) -> None:
-    pool = pygame_async.Pool(1)
+    pool = make_pool(lane, 1)
     try:
         pool.define("identity", identity)
         pool.define("block_until", block_until)
@@ -447,8 +454,8 @@ def test_shutdown_from_another_thread_ends_a_wait_of_the_main_thread(
         pool.shutdown()
 
 
-def test_shutdown_from_another_thread_while_a_callback_runs() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_shutdown_from_another_thread_while_a_callback_runs(lane: str) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("identity", identity)
         in_callback = threading.Event()
         shut = threading.Event()
@@ -482,8 +489,8 @@ def test_shutdown_from_another_thread_while_a_callback_runs() -> None:
 # -- callbacks that raise --------------------------------------------------------------
 
 
-def test_a_callback_that_raises_propagates_and_the_rest_come_next_update() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_a_callback_that_raises_propagates_and_the_rest_come_next_update(lane: str) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("identity", identity)
         delivered: list[int] = []
 
@@ -504,8 +511,10 @@ def test_a_callback_that_raises_propagates_and_the_rest_come_next_update() -> No
         assert delivered == [0, 1, 2, 3, 4], "nothing lost, nothing delivered twice"
 
 
-def test_a_callback_that_raises_propagates_out_of_wait_and_the_next_wait_finishes() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_a_callback_that_raises_propagates_out_of_wait_and_the_next_wait_finishes(
+    lane: str,
+) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("identity", identity)
         delivered: list[int] = []
 
@@ -522,8 +531,8 @@ def test_a_callback_that_raises_propagates_out_of_wait_and_the_next_wait_finishe
         assert pool.get_pending_count() == 0
 
 
-def test_a_progress_callback_that_raises_loses_no_other_report(tmp_path: Path) -> None:
-    with pygame_async.Pool(2) as pool:
+def test_a_progress_callback_that_raises_loses_no_other_report(lane: str, tmp_path: Path) -> None:
+    with make_pool(lane, 2) as pool:
         pool.define("report_then_block", report_then_block)
         gates = [str(tmp_path / "a"), str(tmp_path / "b")]
         seen: list[str] = []
@@ -555,8 +564,8 @@ def test_a_progress_callback_that_raises_loses_no_other_report(tmp_path: Path) -
 # -- define, undefine and cancel from a callback ------------------------------------------
 
 
-def test_define_and_undefine_from_a_callback() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_define_and_undefine_from_a_callback(lane: str) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("identity", identity)
         results: list[object] = []
         refused: list[BaseException] = []
@@ -582,8 +591,8 @@ def test_define_and_undefine_from_a_callback() -> None:
         assert len(refused) == 1 and "identity" in str(refused[0])
 
 
-def test_cancel_from_a_callback(tmp_path: Path) -> None:
-    with pygame_async.Pool(1) as pool:  # one worker: fast, then slow, then queued
+def test_cancel_from_a_callback(lane: str, tmp_path: Path) -> None:
+    with make_pool(lane, 1) as pool:  # one worker: fast, then slow, then queued
         pool.define("identity", identity)
         pool.define("block_until", block_until)
         gate = str(tmp_path / "gate")
@@ -610,8 +619,8 @@ def test_cancel_from_a_callback(tmp_path: Path) -> None:
         assert pool.get_pending_count() == 0
 
 
-def test_cancelling_a_finished_call_from_a_callback_still_delivers_it() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_cancelling_a_finished_call_from_a_callback_still_delivers_it(lane: str) -> None:
+    with make_pool(lane, 1) as pool:
         pool.define("identity", identity)
         ran: list[object] = []
         later: list[pygame_async.Task] = []

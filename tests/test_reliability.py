@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 import whitebox
-from helpers import BOUND, pid_alive, wait_until
-from test_calls import block_until, identity
+from helpers import BOUND, block_until, identity, pid_alive, wait_until
 
 import pygame_async
 from pygame_async import TaskTimeoutError, WorkerCrashedError, WorkerStartError

@@ -9,8 +9,7 @@ import time
 from collections import Counter
 
 import whitebox
-from helpers import BOUND, wait_until
-from test_calls import identity
+from helpers import BOUND, identity, wait_until
 
 import pygame_async
 from pygame_async import ResultNotSentError, TaskTimeoutError, WorkerCrashedError

@@ -17,8 +17,7 @@ from typing import Any
 
 import pygame
 import pytest
-from helpers import BOUND
-from test_calls import identity
+from helpers import BOUND, identity
 from test_surfaces import (
     assert_same_surface,
     short_palette_surface,

@@ -1,11 +1,19 @@
-"""The pool's thread lane: game-process work delivered like a worker call."""
+"""The thread lane: what is true of it only (the core tests run on it too, through lanes.py).
+
+The pool's own thread lane (``_run_in_thread``, for assets) delivers game-process work
+like a worker call; a pool on the thread lane passes arguments by reference and can
+neither kill a running call nor time one out.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
+from pathlib import Path
 
 import pytest
-from helpers import BOUND
+from helpers import BOUND, signal_then_block, wait_until
+from lanes import make_pool
 
 import pygame_async
 
@@ -73,3 +81,47 @@ def test_thread_lane_checks_its_callback_and_refuses_after_shutdown() -> None:
     pool.shutdown()
     with pytest.raises(RuntimeError, match="shut down"):
         pool._run_in_thread(None, "x", print)
+
+
+# -- a pool on the thread lane: what only it does ------------------------------------------
+
+
+def run_for(seconds: float) -> str:
+    """Work (in a thread of the game) for ``seconds``, then return."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.001)
+    return "done"
+
+
+def test_a_thread_lane_pool_passes_arguments_and_results_by_reference() -> None:
+    with make_pool("thread", 1) as pool:
+        pool.define("append_to", lambda items, item: items.append(item) or items)
+        items: list[object] = []
+        marker = object()
+        returned = pool.call(None, "append_to", items, marker).result(timeout=BOUND)
+        assert returned is items, "the very list, not a copy"
+        assert items == [marker] and items[0] is marker
+        assert pool.wait(timeout=BOUND)
+
+
+def test_a_thread_lane_pool_cannot_kill_a_running_call(tmp_path: Path) -> None:
+    with make_pool("thread", 1) as pool:
+        pool.define("signal_then_block", signal_then_block)
+        started, gate = tmp_path / "started", tmp_path / "gate"
+        delivered: list[object] = []
+        task = pool.call(delivered.append, "signal_then_block", str(started), str(gate))
+        wait_until(started.exists)
+        assert task.cancel(kill=True) is False, "a thread cannot be stopped"
+        assert not task.cancelled()
+        gate.touch()
+        assert pool.wait(timeout=BOUND)
+        assert delivered == [str(gate)], "it ran to its end and was delivered"
+
+
+def test_a_thread_lane_pool_enforces_no_timeout() -> None:
+    with make_pool("thread", 1) as pool:
+        run = pool.define("run_for", run_for, timeout=0.01)
+        assert run(None, 0.2).result(timeout=BOUND) == "done"
+        assert run.options(timeout=0.01)(None, 0.2).result(timeout=BOUND) == "done"
+        assert pool.wait(timeout=BOUND)

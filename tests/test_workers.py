@@ -1,58 +1,81 @@
-"""Worker counts: add, stop, ensure, and a worker that dies."""
+"""Worker counts: add, stop, ensure, on every lane; and a worker process that dies."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import lanes
 import pytest
-import whitebox
-from helpers import pid_alive, wait_until
-from test_calls import block_until, identity
+from helpers import BOUND, identity, pid_alive, signal_then_block, wait_until
+from lanes import make_pool
 
 import pygame_async
 
 
-def getpid() -> int:
-    return os.getpid()
+def run_two_at_once(pool: pygame_async.Pool, tmp_path: Path) -> tuple[pygame_async.Task, Path]:
+    """Run two calls at once, so both workers (or threads) exist; let the second finish.
+
+    Returns the first call, still running until the returned gate is created.
+    """
+    pool.define("signal_then_block", signal_then_block)
+    started = [tmp_path / "started-1", tmp_path / "started-2"]
+    gates = [tmp_path / "gate-1", tmp_path / "gate-2"]
+    tasks = [
+        pool.call(None, "signal_then_block", str(mark), str(gate))
+        for mark, gate in zip(started, gates, strict=True)
+    ]
+    wait_until(lambda: all(mark.exists() for mark in started))
+    gates[1].touch()
+    assert tasks[1].result(timeout=BOUND) == str(gates[1])
+    return tasks[0], gates[0]
 
 
-def test_add_worker_counts_at_once_and_the_worker_takes_calls() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_add_worker_counts_at_once_and_the_worker_takes_calls(lane: str, tmp_path: Path) -> None:
+    with make_pool(lane, 1) as pool:
         pool.add_worker()
         assert pool.get_worker_count() == 2, "counted while still starting"
-        pool.define("getpid", getpid)
-        wait_until(lambda: whitebox.idle_count(pool) == 2)
-        assert len(set(whitebox.worker_pids(pool))) == 2
+        busy, gate = run_two_at_once(pool, tmp_path)  # the added worker ran the second
+        gate.touch()
+        assert busy.result(timeout=BOUND) == str(gate)
 
 
-def test_stop_workers_counts_at_once_and_the_processes_exit(pool: pygame_async.Pool) -> None:
-    pids = whitebox.worker_pids(pool)
-    pool.stop_workers(1)
-    assert pool.get_worker_count() == 1
-    wait_until(lambda: sum(pid_alive(pid) for pid in pids) == 1)
-    pool.stop_workers(5)
-    assert pool.get_worker_count() == 0
-    wait_until(lambda: not any(pid_alive(pid) for pid in pids))
+def test_stop_workers_counts_at_once_and_the_workers_exit(
+    any_pool: pygame_async.Pool, tmp_path: Path
+) -> None:
+    busy, gate = run_two_at_once(any_pool, tmp_path)
+    gate.touch()
+    busy.result(timeout=BOUND)
+    runners = lanes.runners(any_pool)
+    assert len(runners) == 2
+    any_pool.stop_workers(1)
+    assert any_pool.get_worker_count() == 1
+    wait_until(lambda: sum(lanes.alive(runner) for runner in runners) == 1)
+    any_pool.stop_workers(5)
+    assert any_pool.get_worker_count() == 0
+    wait_until(lambda: not any(lanes.alive(runner) for runner in runners))
 
 
-def test_stop_workers_stops_idle_workers_first_and_lets_busy_ones_finish(tmp_path) -> None:
-    with pygame_async.Pool(2) as pool:
-        pool.define("block_until", block_until)
-        busy = pool.call(None, "block_until", str(tmp_path / "gate"))
-        wait_until(lambda: busy.state.value == "assigned")
-        busy_pid = whitebox.pid_running(pool, busy)
-        pool.stop_workers(1)
-        assert pool.get_worker_count() == 1
-        assert busy_pid in whitebox.accepting_pids(pool), "the idle worker was the one stopped"
-        pool.stop_workers(1)
-        assert pool.get_worker_count() == 0
-        (tmp_path / "gate").touch()
-        assert busy.result(timeout=10) == str(tmp_path / "gate"), "its current call completes"
-        wait_until(lambda: not pid_alive(busy_pid))
+def test_stop_workers_stops_idle_workers_first_and_lets_busy_ones_finish(
+    any_pool: pygame_async.Pool, tmp_path: Path
+) -> None:
+    busy, gate = run_two_at_once(any_pool, tmp_path)
+    runners = lanes.runners(any_pool)
+    assert len(runners) == 2
+    any_pool.stop_workers(1)
+    assert any_pool.get_worker_count() == 1
+    # One exits while the other still runs its call: the idle one was the one stopped.
+    wait_until(lambda: sum(lanes.alive(runner) for runner in runners) == 1)
+    assert not busy.done()
+    any_pool.stop_workers(1)
+    assert any_pool.get_worker_count() == 0
+    gate.touch()
+    assert busy.result(timeout=BOUND) == str(gate), "its current call completes"
+    wait_until(lambda: not any(lanes.alive(runner) for runner in runners))
 
 
-def test_ensure_chains_and_stops_the_whole_surplus() -> None:
-    with pygame_async.Pool(1) as pool:
+def test_ensure_chains_and_stops_the_whole_surplus(lane: str) -> None:
+    with make_pool(lane, 1) as pool:
         assert pool.ensure.at_least(4) is pool.ensure
         assert pool.get_worker_count() == 4
         pool.ensure.at_most(1)  # LÖVE's atMost stopped one worker whatever the surplus
@@ -69,26 +92,7 @@ def test_ensure_chains_and_stops_the_whole_surplus() -> None:
         assert pool.call(None, "identity", 7).result(timeout=10) == 7
 
 
-@pytest.mark.parametrize("method", ["exactly", "at_least", "at_most"])
-@pytest.mark.parametrize(
-    ("value", "error", "message"),
-    [(-1, ValueError, "0 or more"), ("2", TypeError, "must be an int"), (True, TypeError, "int")],
-)
-def test_ensure_rejects_bad_counts(method: str, value: object, error: type, message: str) -> None:
-    with pygame_async.Pool(0) as pool:
-        with pytest.raises(error, match=message) as info:
-            getattr(pool.ensure, method)(value)
-        assert f"ensure.{method}(n)" in str(info.value)
-
-
-def test_stop_workers_rejects_bad_amounts() -> None:
-    with pygame_async.Pool(0) as pool:
-        with pytest.raises(ValueError, match=r"stop_workers\(amount\)"):
-            pool.stop_workers(-1)
-        with pytest.raises(TypeError, match=r"stop_workers\(amount\)"):
-            pool.stop_workers(1.5)  # type: ignore[arg-type]
-
-
+@pytest.mark.process_lane
 def test_a_dead_worker_costs_one_call_not_the_pool() -> None:
     with pygame_async.Pool(2) as pool:
         pool.define("exit", lambda code: os._exit(code))

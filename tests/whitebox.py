@@ -54,7 +54,12 @@ def current_definition(pool: pygame_async.Pool, name: str) -> Any:
 
 
 def waiting_reader(pool: pygame_async.Pool) -> bool:
-    """True while a thread blocked in wait()/result() reads the busy workers itself."""
+    """True while a thread blocked in wait()/result() reads the busy workers itself.
+
+    Only the process lane has such a reader; on other lanes, never.
+    """
+    if lane_kind(pool) != "process":
+        return False
     return bool(pool._lane._state.waiting_reader)  # type: ignore[attr-defined]
 
 
@@ -70,6 +75,12 @@ def waiting_threads(pool: pygame_async.Pool) -> int:
 def io_thread_alive(pool: pygame_async.Pool) -> bool:
     """True while the pool's I/O thread runs."""
     return bool(pool._lane._io._thread.is_alive())  # type: ignore[attr-defined]
+
+
+def rouse_io_thread(pool: pygame_async.Pool) -> None:
+    """Wake the pool's I/O thread for one more turn of its loop."""
+    with pool._ledger.lock:
+        pool._lane._state.rouser.rouse()  # type: ignore[attr-defined]
 
 
 def kill_at_exit(pool: pygame_async.Pool, timeout: float) -> None:
@@ -97,3 +108,27 @@ def channel(pool: pygame_async.Pool, pid: int) -> Any:
     """The game's end of a worker's socket."""
     (worker,) = [worker for worker in workers(pool) if worker.pid == pid]
     return worker.socket
+
+
+def lane_kind(pool: pygame_async.Pool) -> str:
+    """The kind of lane that runs the pool's defined functions: ``"process"``, ``"thread"``..."""
+    return str(pool._lane.kind)
+
+
+def lane_kinds() -> tuple[str, ...]:
+    """Every kind of lane the package can make."""
+    from pygame_async import _lanes
+
+    return tuple(_lanes.KINDS)
+
+
+def lane_threads(pool: pygame_async.Pool) -> list[Any]:
+    """The threads of a thread-lane pool, alive or leaving."""
+    return list(pool._lane._threads)  # type: ignore[attr-defined]
+
+
+def worker_start_method() -> str:
+    """How the process lane starts its workers (``"spawn"``...)."""
+    from pygame_async._lanes.process.spawning import worker_context
+
+    return str(worker_context().get_start_method())

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 from pygame_async._core import progress
 from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.definitions import Definition
-from pygame_async._core.errors import CallAbortedError
+from pygame_async._core.errors import CallAbortedError, RemoteTraceback
 from pygame_async._core.interrupts import blocking
 from pygame_async._core.ledger import Ledger
 from pygame_async._core.task import Task
@@ -75,12 +76,15 @@ class ThreadLane:
         """Nothing to drop anywhere."""
 
     def dispatch(self) -> None:
-        """Wake an idle thread for the queued calls, or start one if there is room."""
-        if not self._queue:
+        """Wake idle threads for the queued calls, and start more while there is room."""
+        waiting = len(self._queue)
+        if not waiting:
             return
         if self._idle:
-            self._work.notify(len(self._queue))
-        elif len(self._threads) < self._width:
+            self._work.notify(waiting)
+            waiting -= self._idle
+        while waiting > 0 and len(self._threads) < self._width:
+            waiting -= 1
             self._count += 1
             thread = threading.Thread(
                 target=self._serve, name=f"pygame_async-thread-{self._count}", daemon=True
@@ -105,8 +109,8 @@ class ThreadLane:
     # -- width --------------------------------------------------------------------
 
     def worker_count(self) -> int:
-        """How many calls may run at once."""
-        return self._width
+        """How many calls may run at once; once closing, the threads still draining the queue."""
+        return len(self._threads) if self._closing else self._width
 
     def add_worker(self) -> None:
         """Allow one more call at once."""
@@ -156,6 +160,8 @@ class ThreadLane:
             if self._queue:
                 task = self._queue.pop_next()
                 self._ledger.take(task)
+                # The pool dispatches only a burst's first call: the rest need more threads.
+                self.dispatch()
                 return task
             if self._closing:
                 return None
@@ -178,7 +184,8 @@ class ThreadLane:
                 error = CallAbortedError(
                     f"{task.name!r} raised {type(exc).__name__}: {exc}", type(exc).__qualname__
                 )
-                error.__cause__ = exc
+            # As from a worker process: the traceback, as text, is the cause of what is delivered.
+            error.__cause__ = RemoteTraceback("".join(traceback.format_exception(exc)))
             with ledger.lock:
                 ledger.fail(task, error)
                 ledger.notify()
@@ -190,5 +197,7 @@ class ThreadLane:
 
     def _close_if_done(self) -> None:
         if self._closing and not self._threads and not self._closed:
+            for task in self._queue.take_all():  # no thread is left to run them
+                self._ledger.cancel(task)
             self._closed = True
             self._ledger.lane_closed()

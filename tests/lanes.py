@@ -1,0 +1,58 @@
+"""The lanes the core tests run on: the one list to extend when a lane is added.
+
+Every test that takes the ``lane`` or ``any_pool`` fixture (conftest) runs
+once per entry of :data:`LANES`, as CPython's ``test_concurrent_futures``
+runs its executor tests once per executor: a new lane (inline, asyncio,
+dask) gets the whole core suite by adding its name here.  Tests true of one
+lane only (crashes, timeouts, kill, pickling, worker processes) use the
+process-lane ``pool`` fixture or ``pygame_async.Pool`` itself, and carry the
+``process_lane`` mark where they sit beside core tests.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import whitebox
+from helpers import pid_alive
+
+import pygame_async
+
+LANES = ["process", "thread"]
+"""Every lane a pool can run its defined functions on."""
+
+THREAD_NAME_PREFIX = "pygame_async-thread-"
+"""How a thread lane names its threads (``pygame_async-thread-1``...)."""
+
+Runner = int | threading.Thread
+"""What runs a lane's calls: a worker process (its pid) or a thread."""
+
+
+def make_pool(lane: str, workers: int = 2) -> pygame_async.Pool:
+    """A pool of ``workers`` on ``lane``: worker processes, or threads of this process."""
+    if lane == "process":
+        return pygame_async.Pool(workers)
+    return pygame_async.Pool._on_lane(lane, workers)
+
+
+def runners(pool: pygame_async.Pool) -> list[Runner]:
+    """What runs the pool's calls right now: its worker processes, or its lane's threads.
+
+    A thread lane starts its threads as calls need them: a pool that has run
+    no call may have none yet.
+    """
+    if whitebox.lane_kind(pool) == "process":
+        return whitebox.worker_pids(pool)
+    return whitebox.lane_threads(pool)
+
+
+def alive(runner: Runner) -> bool:
+    """True while a worker process or lane thread still exists."""
+    return pid_alive(runner) if isinstance(runner, int) else runner.is_alive()
+
+
+def lane_threads_left() -> list[threading.Thread]:
+    """Threads of any thread lane still alive in this process (of any pool)."""
+    return [
+        thread for thread in threading.enumerate() if thread.name.startswith(THREAD_NAME_PREFIX)
+    ]
