@@ -98,6 +98,17 @@ __all__ = [
 ]
 
 for _public in (
+    add_worker,
+    call,
+    define,
+    get_pending_count,
+    get_worker_count,
+    load,
+    shutdown,
+    stop_workers,
+    undefine,
+    update,
+    wait,
     AsyncError,
     AsyncFunction,
     CallAbortedError,

@@ -32,30 +32,6 @@ def public_objects(module: ModuleType) -> list[tuple[str, object]]:
     ]
 
 
-# The module-level functions are defined in pygame_async._core.default, and
-# pygame_async/__init__.py does not give them the public module (it does for
-# the classes and report_progress): a bug outside the tests, reported.
-NOT_YET_PUBLIC = {
-    f"pygame_async.{name}"
-    for name in (
-        "add_worker",
-        "call",
-        "define",
-        "get_pending_count",
-        "get_worker_count",
-        "load",
-        "shutdown",
-        "stop_workers",
-        "undefine",
-        "update",
-        "wait",
-    )
-}
-NOT_YET_PUBLIC_BUG = pytest.mark.xfail(
-    strict=True, reason="__module__ is pygame_async._core.default"
-)
-
-
 @pytest.mark.parametrize(
     ("name", "public"),
     [
@@ -63,7 +39,6 @@ NOT_YET_PUBLIC_BUG = pytest.mark.xfail(
             name,
             public,
             id=name,
-            marks=[NOT_YET_PUBLIC_BUG] if name in NOT_YET_PUBLIC else [],
         )
         for module in (pygame_async, assets)
         for name, public in public_objects(module)
