@@ -36,7 +36,7 @@ from typing import Any
 
 from pygame_async._core import progress, serialization
 from pygame_async._lanes.process import wire
-from pygame_async._lanes.process.wire import FailureKind, RemoteFailure, ToWorker
+from pygame_async._lanes.process.wire import FailureKind, RemoteFailure
 
 # Progress reports are sent at most this often; the latest one in between is
 # kept, and sent before the call's reply, so the game always ends up with it.
@@ -177,16 +177,16 @@ class _Server:
                 continue
             operation = self._pending.popleft()
             kind = operation[0]
-            if kind == ToWorker.CALL:
+            if kind == wire.CALL:
                 self._call(*operation[1:])
-            elif kind == ToWorker.DEFINE:
+            elif kind == wire.DEFINE:
                 _, definition_id, _name, blob = operation
                 self._registry[definition_id] = _load_definition(blob)
-            elif kind == ToWorker.FORGET:
+            elif kind == wire.FORGET:
                 self._registry.pop(operation[1], None)
-            elif kind == ToWorker.SYS_PATH:
+            elif kind == wire.SYS_PATH:
                 _follow_sys_path(operation[1])
-            elif kind == ToWorker.STOP:
+            elif kind == wire.STOP:
                 return
 
     def send(self, message: wire.Message, buffers: list[pickle.PickleBuffer] | None = None) -> None:
@@ -223,12 +223,12 @@ class _Server:
             return False
         for operation in pickle.loads(body):
             kind = operation[0]
-            if kind == ToWorker.DEFINE and isinstance(operation[3], int):
-                blob = bytearray(operation[3])  # a big definition follows the batch raw
-                if not _receive_into(self._channel, memoryview(blob)):
+            if kind == wire.DEFINE and isinstance(operation[3], int):
+                blob = bytearray(operation[3])  # a big definition: its blob is on bulk
+                if not _receive_into(self._bulk, memoryview(blob)):
                     return False
                 self._pending.append((*operation[:3], bytes(blob)))
-            elif kind == ToWorker.SKIP:
+            elif kind == wire.SKIP:
                 self._skip(operation[1])
             else:
                 self._pending.append(operation)
@@ -236,7 +236,7 @@ class _Server:
 
     def _skip(self, task_id: int) -> None:
         for queued in self._pending:
-            if queued[0] == ToWorker.CALL and queued[1] == task_id:
+            if queued[0] == wire.CALL and queued[1] == task_id:
                 self._pending.remove(queued)
                 self.send(wire.encode_skipped(task_id))
                 return

@@ -19,9 +19,9 @@ from pygame_async._core import serialization
 from pygame_async._core.definitions import Definition
 from pygame_async._core.errors import WorkerStartError
 from pygame_async._core.task import Task
+from pygame_async._lanes.process import wire
 from pygame_async._lanes.process.handle import WorkerHandle, WorkerState
 from pygame_async._lanes.process.state import LaneState
-from pygame_async._lanes.process.wire import ToWorker
 
 logger = logging.getLogger("pygame_async")
 
@@ -124,7 +124,7 @@ class Dispatcher:
         definition = task.definition
         if definition.id not in worker.known_definitions:
             self.send_definition(worker, definition)
-        worker.queue((ToWorker.CALL, task.id, definition.id, task.arguments), call=task)
+        worker.queue((wire.CALL, task.id, definition.id, task.arguments), call=task)
         if not worker.in_flight:
             worker.running_since = now
             if task.timeout is not None:
@@ -149,15 +149,15 @@ class Dispatcher:
             return
         payload: DefinitionPayload = definition.payload
         if payload.sys_path is not worker.sys_path and payload.sys_path != worker.sys_path:
-            worker.queue((ToWorker.SYS_PATH, payload.sys_path))
+            worker.queue((wire.SYS_PATH, payload.sys_path))
             worker.sys_path = payload.sys_path
         blob = payload.blob
         if len(blob) >= serialization.OUT_OF_BAND_BYTES:
             # A big definition (a closure over a large map) follows the batch
             # raw, rather than being copied into it.
-            worker.queue((ToWorker.DEFINE, definition.id, definition.name, len(blob)), raw=blob)
+            worker.queue((wire.DEFINE, definition.id, definition.name, len(blob)), raw=blob)
         else:
-            worker.queue((ToWorker.DEFINE, definition.id, definition.name, blob))
+            worker.queue((wire.DEFINE, definition.id, definition.name, blob))
         worker.known_definitions.add(definition.id)
 
     def send_current_definitions(self, worker: WorkerHandle) -> None:
@@ -174,11 +174,11 @@ class Dispatcher:
         for worker in state.workers:
             if definition.id in worker.known_definitions:
                 worker.known_definitions.discard(definition.id)
-                worker.queue((ToWorker.FORGET, definition.id))
+                worker.queue((wire.FORGET, definition.id))
 
     def skip(self, worker: WorkerHandle, task: Task) -> None:
         """Tell a worker to drop a call queued on it behind another."""
-        worker.queue((ToWorker.SKIP, task.id))
+        worker.queue((wire.SKIP, task.id))
         self.flush(worker)
 
     def stop(self, worker: WorkerHandle) -> None:
@@ -186,7 +186,7 @@ class Dispatcher:
         worker.stop_requested = True
         if worker.alive:
             worker.state = WorkerState.STOPPING
-            worker.queue((ToWorker.STOP,))
+            worker.queue((wire.STOP,))
             self.flush(worker)
         self.start_grace_if_done(worker)
 

@@ -88,6 +88,9 @@ class WorkerHandle:
         self._batch: list[tuple[Any, ...]] = []  # operations for the next batch
         self._batch_calls: list[Task] = []
         self._raw_after_batch: list[bytes] = []
+        self._bulk_out: deque[bytes] = deque()  # raw blobs for the bulk writer, in order
+        self._bulk_writing = False  # a bulk-writer thread is running
+        self._bulk_lock = threading.Lock()  # guards the two above (taken after the pool's)
 
     def __repr__(self) -> str:
         return f"<worker pid={self.pid} {self.state.value}>"
@@ -120,7 +123,11 @@ class WorkerHandle:
     # -- sending: under the pool's lock, never blocking ---------------------------
 
     def queue(self, operation: tuple[Any, ...], call: Task | None = None, raw: bytes = b"") -> None:
-        """Add an operation to the next batch; ``raw`` follows the batch unframed."""
+        """Add an operation to the next batch; ``raw`` travels on the bulk socket.
+
+        The worker reads ``raw`` from its bulk socket when it meets the
+        operation in the batch, so raw blobs go in the order of their batches.
+        """
         self._batch.append(operation)
         if call is not None:
             self._batch_calls.append(call)
@@ -130,16 +137,45 @@ class WorkerHandle:
     def flush(self) -> None:
         """Frame the queued operations as one batch and write what the socket takes now.
 
-        What it does not take waits in the outbox for the I/O thread.  A
-        worker whose end is closed is left for its exit to be noticed.
+        What it does not take waits in the outbox for the I/O thread; raw
+        blobs are written by the worker's bulk writer, a thread of its own.
+        A worker whose end is closed is left for its exit to be noticed.
         """
         if self._batch:
-            raw = self._raw_after_batch
-            self.outbox.add(encode_batch(self._batch, raw_follows=bool(raw)), self._batch_calls)
-            for blob in raw:
-                self.outbox.add(blob)
+            self.outbox.add(encode_batch(self._batch), self._batch_calls)
+            if self._raw_after_batch:
+                with self._bulk_lock:
+                    self._bulk_out.extend(self._raw_after_batch)
+                    start = not self._bulk_writing
+                    self._bulk_writing = True
+                if start:
+                    threading.Thread(
+                        target=self._write_bulk, name="pygame_async-bulk-writer", daemon=True
+                    ).start()
             self._batch, self._batch_calls, self._raw_after_batch = [], [], []
         self.send_nowait()
+
+    def _write_bulk(self) -> None:
+        """Write the raw blobs queued for the worker, in order, blocking on its bulk socket only.
+
+        ``sendall`` releases the GIL for the whole write and holds no lock of
+        the pool's; a stopped worker stalls only this thread, which ends when
+        the worker does (or its socket is shut at reaping).
+        """
+        while True:
+            with self._bulk_lock:
+                if not self._bulk_out or self.reaped:
+                    self._bulk_out.clear()
+                    self._bulk_writing = False
+                    return
+                blob = self._bulk_out.popleft()
+            try:
+                self.bulk_socket.sendall(blob)
+            except OSError:
+                with self._bulk_lock:
+                    self._bulk_out.clear()
+                    self._bulk_writing = False
+                return
 
     def send_nowait(self) -> None:
         """Write what the socket takes of the outbox, without blocking."""
@@ -184,6 +220,9 @@ class WorkerHandle:
         """Release the sockets, the pidfd and the process object (once reaped)."""
         with contextlib.suppress(OSError):
             self.socket.close()
+        with contextlib.suppress(OSError):
+            # Shut first: it ends a bulk write a child of the worker's would stall.
+            self.bulk_socket.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             self.bulk_socket.close()
         if self._pidfd is not None:

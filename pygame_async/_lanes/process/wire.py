@@ -12,8 +12,8 @@ them at once without ever reading into a megabyte it did not expect:
 * a frame whose header has ``BODY_ON_BULK`` has its body (longer than
   ``INLINE_BODY``) on bulk instead of after the header.
 
-The game sends big definitions after their batch on main (the worker reads
-exactly what it is told, so nothing is read by mistake there).
+The game sends a big definition's blob on bulk too: the batch that defines it
+gives its size, and the worker reads it from bulk when it meets it.
 
 Game to worker: one frame kind, ``BATCH``, whose body is a pickled list of
 operations (the worker trusts the game: it runs the game's code)::
@@ -21,7 +21,7 @@ operations (the worker trusts the game: it runs the game's code)::
     (SYS_PATH, entries)                    append the game's sys.path entries the
                                 worker lacks, in order (before a DEFINE made with them)
     (DEFINE, definition_id, name, blob)    load a function into the registry
-                                (blob is an int size when the blob follows raw)
+                                (blob is an int size when the blob is on bulk)
     (FORGET, definition_id)                drop a superseded definition
     (CALL, task_id, definition_id, arguments)   run a call
     (SKIP, task_id)                        drop that call if it has not started
@@ -78,6 +78,21 @@ class ToWorker(enum.IntEnum):
     SYS_PATH = 5
 
 
+# The operations as plain ints, as they travel: a member of an IntEnum would
+# pickle as a reference to its class, costing the worker a lookup per operation.
+DEFINE, FORGET, CALL, STOP, SKIP, SYS_PATH = map(
+    int,
+    (
+        ToWorker.DEFINE,
+        ToWorker.FORGET,
+        ToWorker.CALL,
+        ToWorker.STOP,
+        ToWorker.SKIP,
+        ToWorker.SYS_PATH,
+    ),
+)
+
+
 class FromWorker(enum.IntEnum):
     """The kinds of frame a worker sends to the game."""
 
@@ -103,7 +118,7 @@ class FailureKind(enum.IntEnum):
 FRAME = struct.Struct("!BBQ")
 """Frame header: kind, flags, body length in bytes."""
 RAW_FOLLOWS = 1
-"""Header flag: raw buffers follow (from a worker: on its bulk socket; from the game: on main)."""
+"""Header flag (from a worker): raw buffers follow, on its bulk socket."""
 BODY_ON_BULK = 2
 """Header flag (from a worker): the body is on the bulk socket, not after the header."""
 INLINE_BODY = 1 << 16
@@ -189,11 +204,10 @@ Reply = Hello | StartFailed | OverMemory | Progress | Result | Failed | Skipped
 # -- game to worker -------------------------------------------------------------
 
 
-def encode_batch(operations: list[tuple[Any, ...]], raw_follows: bool) -> bytes:
-    """Frame a batch of operations for a worker."""
+def encode_batch(operations: list[tuple[Any, ...]]) -> bytes:
+    """Frame a batch of operations for a worker (big definitions travel on bulk)."""
     body = pickle.dumps(operations, protocol=pickle.HIGHEST_PROTOCOL)
-    flags = RAW_FOLLOWS if raw_follows else 0
-    return FRAME.pack(FromWorker.BATCH, flags, len(body)) + body
+    return FRAME.pack(FromWorker.BATCH, 0, len(body)) + body
 
 
 # -- worker to game: encoding (in the worker) --------------------------------------
