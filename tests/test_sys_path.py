@@ -115,9 +115,9 @@ def test_sys_path_is_sent_only_when_it_changed(
     sent: list[tuple[Any, ...]] = []
     encode_batch = handle.encode_batch
 
-    def recording(operations: list[tuple[Any, ...]], raw_follows: bool) -> bytes:
+    def recording(operations: list[tuple[Any, ...]]) -> bytes:
         sent.extend(operations)
-        return encode_batch(operations, raw_follows)
+        return encode_batch(operations)
 
     monkeypatch.setattr(handle, "encode_batch", recording)
 
