@@ -224,10 +224,10 @@ class _Server:
         for operation in pickle.loads(body):
             kind = operation[0]
             if kind == wire.DEFINE and isinstance(operation[3], int):
-                blob = bytearray(operation[3])  # a big definition: its blob is on bulk
-                if not _receive_into(self._bulk, memoryview(blob)):
+                blob = _receive_bytes(self._bulk, operation[3])  # a big definition, on bulk
+                if blob is None:
                     return False
-                self._pending.append((*operation[:3], bytes(blob)))
+                self._pending.append((*operation[:3], blob))
             elif kind == wire.SKIP:
                 self._skip(operation[1])
             else:
@@ -289,6 +289,22 @@ def _receive_into(channel: socket.socket, view: memoryview) -> bool:
             return False
         received += count
     return True
+
+
+def _receive_bytes(channel: socket.socket, size: int) -> bytes | None:
+    """Read ``size`` bytes as one ``bytes`` object (no copy when it comes whole); None at EOF."""
+    data = channel.recv(size, socket.MSG_WAITALL)
+    if len(data) == size:
+        return data
+    parts = [data]
+    received = len(data)
+    while received < size:
+        part = channel.recv(size - received, socket.MSG_WAITALL)
+        if not part:
+            return None
+        parts.append(part)
+        received += len(part)
+    return b"".join(parts)
 
 
 def _resident_memory() -> int | None:
