@@ -200,9 +200,14 @@ def test_standard_streams_and_in_memory_files_still_cross(pool) -> None:
 
 
 class Reopened(io.TextIOWrapper):
-    """A file class of the game's that says how to cross: the worker reopens its path."""
+    """A file class of the game's that says how to cross: the worker reopens its path.
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    ``__reduce_ex__``, not ``__reduce__``: from Python 3.12 ``TextIOWrapper``
+    has a ``__reduce_ex__`` of its own that refuses, which a ``__reduce__``
+    would not override.
+    """
+
+    def __reduce_ex__(self, protocol: object) -> tuple[Any, ...]:
         return open, (self.name,)
 
 

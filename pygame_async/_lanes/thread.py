@@ -52,7 +52,8 @@ class ThreadLane:
         self._ledger = ledger
         self._queue = queue
         self._width = width
-        self._threads: list[threading.Thread] = []
+        self._threads: list[threading.Thread] = []  # serving now (they count against width)
+        self._started: list[threading.Thread] = []  # every thread started, for join()
         self._idle = 0  # threads waiting for a call
         self._work = threading.Condition(ledger.lock)
         self._closing = False
@@ -90,6 +91,8 @@ class ThreadLane:
                 target=self._serve, name=f"pygame_async-thread-{self._count}", daemon=True
             )
             self._threads.append(thread)
+            self._started = [started for started in self._started if started.is_alive()]
+            self._started.append(thread)
             thread.start()
 
     def cancel(self, task: Task, kill: bool) -> bool:
@@ -130,10 +133,11 @@ class ThreadLane:
         self._close_if_done()
 
     def join(self, timeout: float | None) -> None:
-        """Wait for the lane's threads to end."""
-        for thread in list(self._threads):
+        """Wait for the lane's threads to end (a thread leaves its width before it ends)."""
+        for thread in list(self._started):
             if thread is not threading.current_thread():
                 thread.join(timeout)
+        self._started = [thread for thread in self._started if thread.is_alive()]
 
     def kill_at_exit(self) -> None:
         """Threads are daemons: the interpreter abandons what they run."""
