@@ -97,35 +97,10 @@ __all__ = [
     "wait",
 ]
 
-for _public in (
-    add_worker,
-    call,
-    define,
-    get_pending_count,
-    get_worker_count,
-    load,
-    shutdown,
-    stop_workers,
-    undefine,
-    update,
-    wait,
-    AsyncError,
-    AsyncFunction,
-    CallAbortedError,
-    DefinitionLoadError,
-    Ensure,
-    Pool,
-    PoolBrokenError,
-    RemoteError,
-    RemoteTraceback,
-    ResultNotSentError,
-    Task,
-    TaskState,
-    TaskTimeoutError,
-    WorkerCrashedError,
-    WorkerProtocolError,
-    WorkerStartError,
-    report_progress,
-):
-    _public.__module__ = __name__  # users see pygame_async.Pool, not pygame_async._core.pool.Pool
-del _public
+# Users see pygame_async.Pool, not pygame_async._core.pool.Pool (in reprs,
+# tracebacks and help()).
+for _name in __all__:
+    _public = globals()[_name]
+    if isinstance(_public, type) or callable(_public):
+        _public.__module__ = __name__
+del _name, _public

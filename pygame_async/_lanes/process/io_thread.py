@@ -37,7 +37,7 @@ from pygame_async._lanes.process.handle import EXIT_CHECK_INTERVAL, WorkerHandle
 from pygame_async._lanes.process.lifecycle import Lifecycle
 from pygame_async._lanes.process.reaping import Reaper, _out_of_memory
 from pygame_async._lanes.process.receiving import Receiver
-from pygame_async._lanes.process.state import LaneState
+from pygame_async._lanes.process.state import LaneState, LaneThread
 from pygame_async._lanes.process.wire import WireError
 
 logger = logging.getLogger("pygame_async")
@@ -47,26 +47,17 @@ _LONGEST_WAIT = 3600.0  # seconds: poll() takes no more than about 24 days
 _READABLE = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
 
 
-class IoThread:
+class IoThread(LaneThread):
     """The loop described in the module docstring, on a daemon thread of its own."""
 
     def __init__(
         self, state: LaneState, lifecycle: Lifecycle, receiver: Receiver, reaper: Reaper
     ) -> None:
+        super().__init__("pygame_async-io")
         self._state = state
         self._lifecycle = lifecycle
         self._receiver = receiver
         self._reaper = reaper
-        self._thread = threading.Thread(target=self._run, name="pygame_async-io", daemon=True)
-
-    def start(self) -> None:
-        """Start the loop."""
-        self._thread.start()
-
-    def join(self, timeout: float | None) -> None:
-        """Wait for the loop to end (it ends once the lane has closed)."""
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout)
 
     def _run(self) -> None:
         try:

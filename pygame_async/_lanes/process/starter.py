@@ -11,31 +11,21 @@ must not hold up the I/O thread.
 from __future__ import annotations
 
 import logging
-import threading
 
 from pygame_async._lanes.process import spawning
 from pygame_async._lanes.process.lifecycle import Lifecycle
-from pygame_async._lanes.process.state import LaneState
+from pygame_async._lanes.process.state import LaneState, LaneThread
 
 logger = logging.getLogger("pygame_async")
 
 
-class StarterThread:
+class StarterThread(LaneThread):
     """Starts the worker processes the lane asks for, one at a time."""
 
     def __init__(self, state: LaneState, lifecycle: Lifecycle) -> None:
+        super().__init__("pygame_async-starter")
         self._state = state
         self._lifecycle = lifecycle
-        self._thread = threading.Thread(target=self._run, name="pygame_async-starter", daemon=True)
-
-    def start(self) -> None:
-        """Start the thread."""
-        self._thread.start()
-
-    def join(self, timeout: float | None) -> None:
-        """Wait for the thread to end (it ends once the lane has closed)."""
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout)
 
     def _run(self) -> None:
         state = self._state

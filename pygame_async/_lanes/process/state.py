@@ -35,6 +35,25 @@ from pygame_async._core.ledger import Ledger
 from pygame_async._lanes.process.handle import WorkerHandle
 
 
+class LaneThread:
+    """A daemon thread of the lane's, which ends by itself once the lane has closed."""
+
+    def __init__(self, name: str) -> None:
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def join(self, timeout: float | None) -> None:
+        """Wait for the thread to end (not from the thread itself)."""
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
 class Rouser:
     """A pipe whose read end the I/O thread watches: writing to it rouses the thread.
 
