@@ -429,9 +429,12 @@ pool.define("inc", lambda x: x + 1)
 delivered = []
 interrupts = 0
 made = 0
-print("ready", flush=True)
+told = False
 while made < 2000:
-    try:
+    try:  # the game's every step is in a try: Ctrl+C may land anywhere in it
+        if not told:
+            told = True
+            print("ready", flush=True)  # the storm starts once this is read
         pool.call(delivered.append, "inc", made)
         made += 1
         if made % 50 == 0:
@@ -441,10 +444,10 @@ while made < 2000:
 while True:
     try:
         done = pool.wait(10)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # done: the rest of the storm is moot
         break
     except KeyboardInterrupt:
         interrupts += 1
-signal.signal(signal.SIGINT, signal.SIG_IGN)  # the game is done: the rest of the storm is moot
 print(done, len(delivered), whitebox.calls_made(pool), pool.get_pending_count(), interrupts,
       flush=True)
 pool.shutdown()
