@@ -104,12 +104,6 @@ def calls_made(pool: pygame_async.Pool) -> int:
     return next(pool._ledger.task_ids) - 1
 
 
-def channel(pool: pygame_async.Pool, pid: int) -> Any:
-    """The game's end of a worker's socket."""
-    (worker,) = [worker for worker in workers(pool) if worker.pid == pid]
-    return worker.socket
-
-
 def lane_kind(pool: pygame_async.Pool) -> str:
     """The kind of lane that runs the pool's defined functions: ``"process"``, ``"thread"``..."""
     return str(pool._lane.kind)

@@ -106,8 +106,7 @@ class Ledger:
 
     def finish(self, task: Task, outcome: Outcome) -> None:
         """Finish a taken call with an outcome the game opens later."""
-        if task.state is TaskState.ASSIGNED:
-            self.in_flight -= 1
+        self._leave_flight(task)
         task._record(outcome)
         self._file(task)
 
@@ -175,10 +174,7 @@ class Ledger:
             self.in_flight -= 1
 
     def _file(self, task: Task) -> None:
-        definition = task.definition
-        definition.live_calls -= 1
-        if not definition.current and not definition.live_calls:
-            self._forget_everywhere(definition)
+        self._settle(task.definition)
         if self.state is not PoolState.RUNNING:
             self.pending -= 1  # shutdown() runs no callbacks
         elif task._posted:

@@ -76,7 +76,7 @@ class Dispatcher:
         now = time.monotonic()
         target: WorkerHandle | None = None  # the last busy worker given a call: likely again
         while queue:
-            task = queue[0]
+            task = queue.peek()
             if idle:
                 worker = idle.pop(0)
             elif not prefetch or task.timeout is not None or task.definition.estimate is None:
