@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import pygame_async
 
@@ -48,9 +48,12 @@ def identity(value: object) -> object:
     return value
 
 
-def block_until(path: str) -> str:
+def block_until(path: str) -> Generator[None, None, str]:
     """Run until a file appears: a call that stays busy as long as a test needs.
 
+    A generator function, so it runs on every lane: the process and thread
+    lanes run it to completion, the inline lane a step (one look for the
+    file) per turn, so the game's thread can create the file meanwhile.
     Gives up (TimeoutError) after HOLD_LIMIT, so a test that fails before it
     creates the file ends with an error instead of a pool that never shuts down.
     """
@@ -59,11 +62,12 @@ def block_until(path: str) -> str:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{path} never appeared")
         time.sleep(0.001)
+        yield
     return path
 
 
-def signal_then_block(started: str, path: str) -> str:
+def signal_then_block(started: str, path: str) -> Generator[None, None, str]:
     """Create the file ``started`` (the call is running now), then :func:`block_until` ``path``."""
     with open(started, "w"):
         pass
-    return block_until(path)
+    return (yield from block_until(path))

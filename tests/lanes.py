@@ -18,7 +18,7 @@ from helpers import pid_alive
 
 import pygame_async
 
-LANES = ["process", "thread"]
+LANES = ["process", "thread", "inline"]
 """Every lane a pool can run its defined functions on."""
 
 THREAD_NAME_PREFIX = "pygame_async-thread-"
@@ -29,10 +29,8 @@ Runner = int | threading.Thread
 
 
 def make_pool(lane: str, workers: int = 2) -> pygame_async.Pool:
-    """A pool of ``workers`` on ``lane``: worker processes, or threads of this process."""
-    if lane == "process":
-        return pygame_async.Pool(workers)
-    return pygame_async.Pool._on_lane(lane, workers)
+    """A pool of ``workers`` on ``lane``: worker processes, threads of this process, or inline."""
+    return pygame_async.Pool(workers, lane=lane)
 
 
 def runners(pool: pygame_async.Pool) -> list[Runner]:
@@ -41,9 +39,12 @@ def runners(pool: pygame_async.Pool) -> list[Runner]:
     A thread lane starts its threads as calls need them: a pool that has run
     no call may have none yet.
     """
-    if whitebox.lane_kind(pool) == "process":
+    kind = whitebox.lane_kind(pool)
+    if kind == "process":
         return whitebox.worker_pids(pool)
-    return whitebox.lane_threads(pool)
+    if kind == "thread":
+        return whitebox.lane_threads(pool)
+    return []  # the inline lane runs calls on the game's own thread: nothing to outlive it
 
 
 def alive(runner: Runner) -> bool:

@@ -31,7 +31,7 @@ def worker_pid() -> int:
 
 
 def make_pool(lane: str) -> pygame_async.Pool:
-    return pygame_async.Pool(1) if lane == "process" else pygame_async.Pool._on_lane(lane, 1)
+    return pygame_async.Pool(1, lane=lane)
 
 
 @pytest.mark.parametrize("lane", ["process", "thread"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator
 
 from helpers import BOUND, block_until, wait_until
 
@@ -15,9 +16,9 @@ def count_up(steps: int) -> int:
     return steps
 
 
-def half_then_block(path: str) -> str:
+def half_then_block(path: str) -> Generator[None, None, str]:
     pygame_async.report_progress(0.5, "halfway")
-    return block_until(path)
+    return (yield from block_until(path))
 
 
 def test_progress_callbacks_run_in_update_and_the_last_value_comes_before_the_result(

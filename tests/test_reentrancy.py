@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,9 +55,9 @@ def tag_b(value: object) -> tuple[str, object]:
     return ("b", value)
 
 
-def report_then_block(path: str) -> str:
+def report_then_block(path: str) -> Generator[None, None, str]:
     pygame_async.report_progress(0.5, "half")
-    return block_until(path)
+    return (yield from block_until(path))
 
 
 def report_half(value: object) -> object:

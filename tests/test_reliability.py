@@ -395,7 +395,8 @@ def test_workers_that_die_loading_a_definition_are_not_restarted_forever(
 def record_or_block(path: str, mark: str) -> str:
     """Instant unless ``path`` names a gate: then wait for it.  Leaves ``mark`` behind."""
     if path:
-        block_until(path)
+        for _ in block_until(path):
+            pass
     Path(mark).touch()
     return mark
 

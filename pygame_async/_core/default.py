@@ -25,11 +25,14 @@ def _loaded(what: str) -> Pool:
     return pool
 
 
-def load(workers: int = 1, **options: Any) -> Pool:
+def load(workers: int = 1, *, lane: str | None = None, **options: Any) -> Pool:
     """Start the default pool with ``workers`` workers, ready when this returns.
 
-    ``options`` are those of :class:`Pool` (``initializer``, ``initargs``,
-    ``max_calls_per_worker``, ``max_worker_memory``).  Raises RuntimeError if
+    ``lane`` and ``options`` are those of :class:`Pool`: ``lane`` is
+    ``"process"``, ``"thread"`` or ``"inline"`` (None: ``"process"``, or
+    ``"inline"`` in a web build); ``initializer``, ``initargs``,
+    ``max_calls_per_worker`` and ``max_worker_memory`` are for worker
+    processes.  Raises RuntimeError if
     it is already loaded: call ``shutdown()`` first, or make an independent
     ``Pool()``.
     """
@@ -41,7 +44,7 @@ def load(workers: int = 1, **options: Any) -> Pool:
                 "pygame_async.load(): already loaded; call pygame_async.shutdown() first, "
                 "or use pygame_async.Pool() for a second, independent pool"
             )
-        _pool = Pool(workers, **options)
+        _pool = Pool(workers, lane=lane, **options)
         return _pool
 
 

@@ -1,8 +1,8 @@
 """The lane seam: the one interface through which the pool drives a place where calls run.
 
 A *lane* runs calls: worker processes (``_lanes.process``), threads of the
-game process (``_lanes.thread``), and next the game's own thread (an inline
-lane for web builds), an asyncio loop, or a dask cluster.  The pool's facade
+game process (``_lanes.thread``), the game's own thread, step by step
+(``_lanes.inline``, for web builds), and next a dask cluster.  The pool's facade
 (:mod:`pygame_async._core.pool`) knows lanes only through :class:`Lane`; a
 lane knows the pool only through the :class:`~pygame_async._core.ledger.Ledger`
 and the :class:`~pygame_async._core.call_queue.CallQueue` it is given.  Lanes
@@ -10,9 +10,8 @@ are made by a factory the package front registers (:func:`register`), so
 the core imports no lane, and a lane's modules (``multiprocessing``, threads)
 are imported only when a pool uses it.
 
-What each method means for each kind of lane is in its docstring: *process*
-and *thread* exist; *inline* (calls run step by step on the thread that calls
-``update()``), *asyncio* and *dask* are what the next lanes will do.
+What each method means for each kind of lane is in its docstring: *process*,
+*thread* and *inline* exist; *dask* is what the next lane will do.
 """
 
 from __future__ import annotations
@@ -30,7 +29,10 @@ class Lane(Protocol):
     """How the pool drives a lane.  ``[lock]``: called with ``Ledger.lock`` held, must not block."""
 
     kind: str
-    """The lane's name in messages: ``"process"``, ``"thread"``..."""
+    """The lane's name in messages: ``"process"``, ``"thread"``, ``"inline"``."""
+
+    in_game_process: bool
+    """True if calls run in the game's own process (thread, inline): arguments by reference."""
 
     def prepare_definition(self, name: str, function: Callable[..., Any]) -> Any:
         """Turn a function into the payload the lane runs; raise TypeError if it cannot.
@@ -74,16 +76,26 @@ class Lane(Protocol):
 
         A taken call that has not started is dropped.  A running one is
         stopped only with ``kill``: process kills its worker and replaces it;
-        thread cannot stop it (False); inline closes a generator between
-        steps; dask cancels the future.
+        thread cannot stop it (False); inline stops a generator between
+        steps (with or without ``kill``), which :meth:`after_cancel` closes;
+        dask cancels the future.
         """
 
-    def collect(self) -> None:
+    def after_cancel(self) -> None:
+        """Without the lock, right after :meth:`cancel`: finish what cancelling began.
+
+        Inline: close the generators of cancelled calls (their ``finally``
+        runs here, never under the lock).  Others: nothing.
+        """
+
+    def collect(self, budget: float | None) -> None:
         """On the thread calling ``update()``, without the lock: gather outcomes without blocking.
 
-        Process: read the replies already on the busy workers' sockets and
-        send the calls made since the last frame.  Thread: nothing (outcomes
-        are filed as they happen).  Inline: run calls for the frame's budget.
+        ``budget`` is ``update()``'s (seconds, or None).  Process: read the
+        replies already on the busy workers' sockets and send the calls made
+        since the last frame.  Thread: nothing (outcomes are filed as they
+        happen).  Inline: run calls for about ``budget`` (a default slice
+        when None), at least one step.
         """
 
     def block(self, seen: int, timeout: float | None) -> None:
@@ -119,8 +131,8 @@ class Lane(Protocol):
         """``[lock]`` The interpreter is exiting: end every worker now, abandoning its call."""
 
 
-LaneFactory = Callable[[str, Ledger, CallQueue, int, dict[str, Any]], Lane]
-"""``factory(kind, ledger, queue, workers, options)``: make a lane of ``kind``."""
+LaneFactory = Callable[[str | None, Ledger, CallQueue, int, dict[str, Any]], Lane]
+"""``factory(kind, ledger, queue, workers, options)``: make a lane of ``kind`` (None: default)."""
 
 _factory: LaneFactory | None = None
 
@@ -132,9 +144,9 @@ def register(factory: LaneFactory) -> None:
 
 
 def make(
-    kind: str, ledger: Ledger, queue: CallQueue, workers: int, options: dict[str, Any]
+    kind: str | None, ledger: Ledger, queue: CallQueue, workers: int, options: dict[str, Any]
 ) -> Lane:
-    """Make a lane of ``kind`` for a pool."""
+    """Make a lane of ``kind`` for a pool (None: the platform's default lane)."""
     if _factory is None:
         raise RuntimeError("pygame_async internal error: no lane factory is registered")
     return _factory(kind, ledger, queue, workers, options)

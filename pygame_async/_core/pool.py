@@ -23,13 +23,15 @@ How one call travels::
 * Ctrl+C in the middle of a public method is deferred until the pool is
   consistent (:mod:`pygame_async._core.interrupts`).
 
-Which lane runs what: the pool's own lane (worker processes) runs defined
+Which lane runs what: the pool's own lane (``Pool(lane=...)``) runs defined
 functions; ``_run_in_thread`` (used by ``pygame_async.assets``) runs plain
-functions on a thread lane the pool makes when first asked.
+functions in the game process: on the pool's own lane if that is a thread or
+inline lane, else on a thread lane the pool makes when first asked.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import weakref
@@ -53,14 +55,29 @@ _UNDEFINED_ID = 0  # the definition id of _run_in_thread calls: no definition ta
 
 
 class Pool:
-    """A pool of worker processes running defined functions for the game.
+    """A pool of workers running defined functions for the game, on one *lane*.
 
     ``Pool(workers)`` returns once its workers are started and ready.  Use it
     as a context manager, or call :meth:`shutdown`, so that no worker outlives
     the game.  The module-level functions of ``pygame_async`` act on a default
     pool made by ``load()``; several pools may also exist side by side.
 
-    Options, all keyword-only:
+    ``lane`` says where calls run (README: Lanes):
+
+    * ``"process"``: worker processes, for CPU work in pure Python; arguments
+      and results are pickled; a stuck call can be killed or timed out.
+    * ``"thread"``: ``workers`` threads of the game process, for work that
+      releases the GIL (decoding, file reads, numpy); arguments and results
+      are passed by reference, not pickled.
+    * ``"inline"``: no thread and no process: calls run on the thread that
+      calls ``update()``, ``wait()`` or ``Task.result()``, ``workers`` at a
+      time; a generator function runs one step per turn.  For web builds.
+
+    The default (None) is ``"process"``, and ``"inline"`` in a web build
+    (``sys.platform`` ``"emscripten"`` or ``"wasi"``), where the other lanes
+    cannot run.  On every lane ``workers`` is how many calls run at once.
+
+    Options for worker processes only, all keyword-only:
 
     * ``initializer(*initargs)`` runs in each worker as it starts (seed a
       random generator, ``pygame.init()``...).  If it raises, that worker
@@ -76,6 +93,7 @@ class Pool:
         self,
         workers: int = 1,
         *,
+        lane: str | None = None,
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] = (),
         max_calls_per_worker: int | None = None,
@@ -88,17 +106,9 @@ class Pool:
             "max_calls_per_worker": max_calls_per_worker,
             "max_worker_memory": max_worker_memory,
         }
-        self._open("process", workers, options)
+        self._open(lane, workers, options)
 
-    @classmethod
-    def _on_lane(cls, kind: str, workers: int = 1) -> Pool:
-        """Make a pool whose defined functions run on another lane (``"thread"``)."""
-        validate.count("Pool(workers)", "workers", workers)
-        pool = cls.__new__(cls)
-        pool._open(kind, workers, {})
-        return pool
-
-    def _open(self, kind: str, workers: int, options: dict[str, Any]) -> None:
+    def _open(self, kind: str | None, workers: int, options: dict[str, Any]) -> None:
         self._ledger = Ledger(self)
         self._definitions = Definitions()
         self._opening = threading.Lock()  # one thread at a time opens a given outcome
@@ -248,7 +258,7 @@ class Pool:
         started = time.perf_counter()
         ledger = self._ledger
         if ledger.in_flight:
-            self._lane.collect()
+            self._lane.collect(limit)
         while ledger.progressed:  # one at a time: a callback that raises loses no other report
             with ledger.lock:
                 if not ledger.progressed:
@@ -346,11 +356,11 @@ class Pool:
                     each.close()
                 ledger.notify()
             lanes = self._lanes()
-            if wait:
-                blocking(ledger.changed.wait_for, self._closed)
         if wait:
-            for each in lanes:
+            for each in lanes:  # an inline lane runs what is left here
                 blocking(each.join, None)
+            with ledger.lock:
+                blocking(ledger.changed.wait_for, self._closed)
         with ledger.lock:
             release, self._uninstalled = not self._uninstalled and self._closed(), True
         if release:
@@ -365,17 +375,20 @@ class Pool:
             self._ledger.state is PoolState.BROKEN and self._ledger.lanes_open == 0
         )
 
-    # -- the thread lane --------------------------------------------------------
+    # -- work that must run in the game process -------------------------------------
 
     @protected
     def _run_in_thread(
         self, callback: object, name: str, function: Callable[..., Any], /, *args: Any
     ) -> Task:
-        """Run ``function(*args)`` on the pool's thread lane, in the game process.
+        """Run ``function(*args)`` in the game process, off its main thread where there can be one.
 
         For work that must happen in this process and does not hold the GIL
-        for long (decoders that release it, file reads).  The outcome reaches
-        ``callback`` like a worker call's: through ``update()``, counted as
+        for long (decoders that release it, file reads).  It runs on the
+        pool's own lane when that lane runs calls in the game process
+        (thread, inline: so a web build starts no thread), else on a thread
+        lane the pool makes when first asked.  The outcome reaches
+        ``callback`` like any call's: through ``update()``, counted as
         pending, cancellable until it starts.  Used by ``pygame_async.assets``.
         """
         validate.name("_run_in_thread(callback, name, function)", name)
@@ -383,17 +396,22 @@ class Pool:
         ledger = self._ledger
         with ledger.lock:
             self._require_running(f"_run_in_thread({name!r})")
-            if self._threads is None:
-                self._threads = lane_seam.make(
-                    "thread", ledger, self._thread_queue, _THREAD_LANE_WIDTH, {}
-                )
-                ledger.add_lane(self._threads)
+            lane, queue = self._lane, self._queue
+            if not lane.in_game_process:
+                if self._threads is None:
+                    self._threads = lane_seam.make(
+                        "thread", ledger, self._thread_queue, _THREAD_LANE_WIDTH, {}
+                    )
+                    ledger.add_lane(self._threads)
+                lane, queue = self._threads, self._thread_queue
             definition = Definition(_UNDEFINED_ID, name, function, live_calls=1)
             task = Task(self, next(ledger.task_ids), definition, form, (args, {}))
-            task.lane = self._threads
+            task.lane = lane
             ledger.pending += 1
-            self._thread_queue.push(task)
-            self._threads.dispatch()
+            dispatch = not queue
+            queue.push(task)
+            if dispatch:
+                lane.dispatch()
         return task
 
     # -- used by Task ---------------------------------------------------------------
@@ -407,7 +425,9 @@ class Pool:
                 self._ledger.cancel(task)
             elif task.state is TaskState.ASSIGNED:
                 task.lane.cancel(task, kill)
-            return task.state is TaskState.CANCELLED
+            cancelled = task.state is TaskState.CANCELLED
+        task.lane.after_cancel()
+        return cancelled
 
     @protected
     def _wait_until_done(self, task: Task, timeout: float | None) -> bool:
@@ -459,5 +479,7 @@ def _kill_workers_at_exit() -> None:
 
 # These hooks run at interpreter exit before the atexit module's (so before
 # multiprocessing's, which would join workers that may never stop by
-# themselves), last registered first.
-threading._register_atexit(_kill_workers_at_exit)  # type: ignore[attr-defined]
+# themselves), last registered first.  A web build's threading (pygbag's green
+# threads) may not have them; there is no worker process to kill there.
+_register_at_exit = getattr(threading, "_register_atexit", atexit.register)
+_register_at_exit(_kill_workers_at_exit)

@@ -8,19 +8,34 @@ thread and imports neither ``multiprocessing`` nor ``concurrent.futures.process`
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import Any, Final
 
 from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.lane_seam import Lane
 from pygame_async._core.ledger import Ledger
 
-KINDS = ("process", "thread")
+KINDS: Final = ("process", "thread", "inline")
+"""The lanes a pool can run its calls on (``Pool(lane=...)``)."""
+
+WEB_PLATFORMS: Final = ("emscripten", "wasi")
+"""``sys.platform`` of web builds (pygbag...): no processes, no real threads."""
+
+_PROCESS_ONLY: Final = ("initializer", "initargs", "max_calls_per_worker", "max_worker_memory")
+
+
+def default_kind() -> str:
+    """Return the lane a pool uses when none is named: inline on the web, else worker processes."""
+    return "inline" if sys.platform in WEB_PLATFORMS else "process"
 
 
 def make_lane(
-    kind: str, ledger: Ledger, queue: CallQueue, workers: int, options: dict[str, Any]
+    kind: str | None, ledger: Ledger, queue: CallQueue, workers: int, options: dict[str, Any]
 ) -> Lane:
-    """Make a lane of ``kind`` (see :data:`KINDS`) for a pool."""
+    """Make a lane of ``kind`` (see :data:`KINDS`; None: :func:`default_kind`) for a pool."""
+    if kind is None:
+        kind = default_kind()
+    _check(kind, options)
     if kind == "process":
         from pygame_async._lanes.process import ProcessLane
 
@@ -29,4 +44,32 @@ def make_lane(
         from pygame_async._lanes.thread import ThreadLane
 
         return ThreadLane(ledger, queue, workers)
-    raise ValueError(f"unknown lane {kind!r}; the lanes are {', '.join(map(repr, KINDS))}")
+    from pygame_async._lanes.inline import InlineLane
+
+    return InlineLane(ledger, queue, workers)
+
+
+def _check(kind: object, options: dict[str, Any]) -> None:
+    """Refuse a lane that does not exist, cannot run here, or does not take these options."""
+    if not isinstance(kind, str):
+        raise TypeError(
+            f"Pool(lane): lane must be one of {', '.join(map(repr, KINDS))} or None, "
+            f"got {type(kind).__name__}"
+        )
+    if kind not in KINDS:
+        raise ValueError(
+            f"Pool(lane): unknown lane {kind!r}; the lanes are {', '.join(map(repr, KINDS))}"
+        )
+    if kind != "inline" and sys.platform in WEB_PLATFORMS:
+        what = "worker processes" if kind == "process" else "threads"
+        raise ValueError(
+            f"Pool(lane={kind!r}): a web build ({sys.platform}) has no {what}; "
+            "use lane='inline' (the default there), whose calls run inside update()"
+        )
+    if kind != "process":
+        given = [name for name in _PROCESS_ONLY if options.get(name) not in (None, ())]
+        if given:
+            raise ValueError(
+                f"Pool({given[0]}): only worker processes (lane='process') take it; "
+                f"the {kind} lane runs calls in the game's own process"
+            )

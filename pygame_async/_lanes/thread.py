@@ -10,43 +10,25 @@ killed), so ``cancel()`` only drops calls that have not started.
 
 from __future__ import annotations
 
-import logging
 import threading
-import traceback
+import time
 from collections.abc import Callable
 from typing import Any
 
-from pygame_async._core import progress
+from pygame_async._core import progress, running
 from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.definitions import Definition
-from pygame_async._core.errors import CallAbortedError, RemoteTraceback
 from pygame_async._core.interrupts import blocking
 from pygame_async._core.ledger import Ledger
 from pygame_async._core.task import Task
-
-logger = logging.getLogger("pygame_async")
-
-
-class _Reporter:
-    """Progress of a thread-lane call goes straight into the ledger."""
-
-    __slots__ = ("_ledger", "_task")
-
-    def __init__(self, ledger: Ledger, task: Task) -> None:
-        self._ledger = ledger
-        self._task = task
-
-    def report(self, fraction: float, message: str | None) -> None:
-        with self._ledger.lock:
-            self._ledger.record_progress(self._task, fraction, message)
-            self._ledger.notify()
-        self._ledger.post_and_request_update()
+from pygame_async._lanes.in_process import Reporter
 
 
 class ThreadLane:
     """Threads of the game process: the lane seam (``_core.lane_seam.Lane``) they implement."""
 
     kind = "thread"
+    in_game_process = True
 
     def __init__(self, ledger: Ledger, queue: CallQueue, width: int) -> None:
         self._ledger = ledger
@@ -99,7 +81,10 @@ class ThreadLane:
         """Refuse: a call a thread took is running, and threads cannot be stopped."""
         return False
 
-    def collect(self) -> None:
+    def after_cancel(self) -> None:
+        """Nothing to finish: only calls that never started are cancelled."""
+
+    def collect(self, budget: float | None) -> None:
         """Nothing to gather: outcomes are filed as calls end."""
 
     def block(self, seen: int, timeout: float | None) -> None:
@@ -133,11 +118,25 @@ class ThreadLane:
         self._close_if_done()
 
     def join(self, timeout: float | None) -> None:
-        """Wait for the lane's threads to end (a thread leaves its width before it ends)."""
-        for thread in list(self._started):
-            if thread is not threading.current_thread():
-                thread.join(timeout)
-        self._started = [thread for thread in self._started if thread.is_alive()]
+        """Wait for the lane's threads to end, those started meanwhile too.
+
+        A thread leaves the width before it ends; one may start another on
+        its way (the queue's next call), so the list is read again until no
+        thread is left.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        me = threading.current_thread()
+        while True:
+            with self._ledger.lock:
+                self._started = [thread for thread in self._started if thread.is_alive()]
+                left = [thread for thread in self._started if thread is not me]
+            if not left:
+                return
+            for thread in left:
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                thread.join(remaining)
+            if deadline is not None and time.monotonic() >= deadline:
+                return
 
     def kill_at_exit(self) -> None:
         """Threads are daemons: the interpreter abandons what they run."""
@@ -180,16 +179,10 @@ class ThreadLane:
         function = task.definition.payload
         args, kwargs = task.arguments
         try:
-            with progress.reporting(_Reporter(ledger, task)):
-                value = function(*args, **kwargs)
-        except BaseException as exc:
-            error = exc
-            if not isinstance(exc, Exception):  # SystemExit here would end only this thread
-                error = CallAbortedError(
-                    f"{task.name!r} raised {type(exc).__name__}: {exc}", type(exc).__qualname__
-                )
-            # As from a worker process: the traceback, as text, is the cause of what is delivered.
-            error.__cause__ = RemoteTraceback("".join(traceback.format_exception(exc)))
+            with progress.reporting(Reporter(ledger, task)):
+                value = running.run_to_completion(function, args, kwargs)
+        except BaseException as exc:  # SystemExit here would end only this thread
+            error = running.failure(task.name, exc)
             with ledger.lock:
                 ledger.fail(task, error)
                 ledger.notify()

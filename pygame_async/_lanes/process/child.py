@@ -34,7 +34,7 @@ from collections.abc import Callable
 from multiprocessing import connection
 from typing import Any
 
-from pygame_async._core import progress, serialization
+from pygame_async._core import progress, running, serialization
 from pygame_async._lanes.process import wire
 from pygame_async._lanes.process.wire import FailureKind, RemoteFailure
 
@@ -251,7 +251,7 @@ class _Server:
         reporter.start(task_id)
         try:
             args, kwargs = serialization.loads(arguments)
-            value = function(*args, **kwargs)
+            value = running.run_to_completion(function, args, kwargs)
         except BaseException as exc:
             kind = FailureKind.RAISED if isinstance(exc, Exception) else FailureKind.EXITED
             reporter.flush()

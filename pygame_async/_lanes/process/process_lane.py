@@ -55,6 +55,7 @@ class ProcessLane:
     """Worker processes for a pool: the lane seam (``_core.lane_seam.Lane``) they implement."""
 
     kind = "process"
+    in_game_process = False
 
     def __init__(
         self,
@@ -210,7 +211,10 @@ class ProcessLane:
 
     # -- outcomes ---------------------------------------------------------------------
 
-    def collect(self) -> None:
+    def after_cancel(self) -> None:
+        """Nothing to finish: a killed worker is reaped by the I/O thread."""
+
+    def collect(self, budget: float | None) -> None:
         """In ``update()``: read the busy workers' replies here, then send the frame's calls.
 
         The game's thread reads them rather than wait for the I/O thread: it
