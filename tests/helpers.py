@@ -71,3 +71,20 @@ def signal_then_block(started: str, path: str) -> Generator[None, None, str]:
     with open(started, "w"):
         pass
     return (yield from block_until(path))
+
+
+def stepped_sum(count: int) -> Generator[None, None, int]:
+    """A generator function: ``count`` steps, reporting progress at each; returns their sum."""
+    total = 0
+    for step in range(1, count + 1):
+        total += step
+        pygame_async.report_progress(step / count, f"step {step}")
+        yield
+    return total
+
+
+def stepped_failure(steps: int) -> Generator[None, None, None]:
+    """A generator function that raises ValueError after ``steps`` steps."""
+    for _ in range(steps):
+        yield
+    raise ValueError(f"failed after {steps} steps")

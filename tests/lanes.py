@@ -12,9 +12,10 @@ process-lane ``pool`` fixture or ``pygame_async.Pool`` itself, and carry the
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import whitebox
-from helpers import pid_alive
+from helpers import BOUND, pid_alive, wait_until
 
 import pygame_async
 
@@ -47,6 +48,11 @@ def runners(pool: pygame_async.Pool) -> list[Runner]:
     return []  # the inline lane runs calls on the game's own thread: nothing to outlive it
 
 
+def has_runners(pool: pygame_async.Pool) -> bool:
+    """False for the inline lane, whose calls run on the game's own thread."""
+    return whitebox.lane_kind(pool) != "inline"
+
+
 def alive(runner: Runner) -> bool:
     """True while a worker process or lane thread still exists."""
     return pid_alive(runner) if isinstance(runner, int) else runner.is_alive()
@@ -57,3 +63,25 @@ def lane_threads_left() -> list[threading.Thread]:
     return [
         thread for thread in threading.enumerate() if thread.name.startswith(THREAD_NAME_PREFIX)
     ]
+
+
+STOPS_BETWEEN_STEPS = frozenset({"inline"})
+"""Lanes where a running generator call can be cancelled between two of its steps."""
+
+
+def wait_until_in(pool: pygame_async.Pool, condition: Callable[[], object]) -> None:
+    """:func:`helpers.wait_until` for a condition a call of ``pool`` makes true.
+
+    On the inline lane calls run only on a thread that lets them (``update()``,
+    ``wait()``, ``Task.result()``), so the test's thread runs their steps
+    meanwhile, delivering nothing; on other lanes this is ``wait_until``.
+    """
+    if whitebox.lane_kind(pool) != "inline":
+        wait_until(condition, BOUND)
+        return
+
+    def stepped_then(condition: Callable[[], object] = condition) -> object:
+        whitebox.run_a_step(pool)
+        return condition()
+
+    wait_until(stepped_then, BOUND)

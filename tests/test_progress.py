@@ -6,6 +6,7 @@ import threading
 from collections.abc import Generator
 
 from helpers import BOUND, block_until, wait_until
+from lanes import wait_until_in
 
 import pygame_async
 
@@ -52,7 +53,7 @@ def test_task_progress_shows_the_latest_report_while_the_call_runs(
     any_pool.define("half_then_block", half_then_block)
     release = tmp_path / "release"
     task = any_pool.call(None, "half_then_block", str(release))
-    wait_until(lambda: task.progress == 0.5)
+    wait_until_in(any_pool, lambda: task.progress == 0.5)
     assert task.progress_message == "halfway"
     assert not task.done()
     release.touch()

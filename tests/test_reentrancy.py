@@ -40,7 +40,7 @@ import lanes
 import pytest
 import whitebox
 from helpers import BOUND, block_until, identity, wait_until
-from lanes import make_pool
+from lanes import STOPS_BETWEEN_STEPS, make_pool, wait_until_in
 
 import pygame_async
 
@@ -550,7 +550,7 @@ def test_a_progress_callback_that_raises_loses_no_other_report(lane: str, tmp_pa
             for gate, name in zip(gates, "ab", strict=True)
         ]
         try:
-            wait_until(lambda: all(task.progress == 0.5 for task in tasks))
+            wait_until_in(pool, lambda: all(task.progress == 0.5 for task in tasks))
             with pytest.raises(RuntimeError, match="progress callback bug"):
                 pool.update()
             pool.update()
@@ -609,13 +609,14 @@ def test_cancel_from_a_callback(lane: str, tmp_path: Path) -> None:
         tasks["fast"] = pool.call(cancel_others, "identity", "fast")
         tasks["slow"] = pool.call(ran.append, "block_until", gate)
         tasks["queued"] = pool.call(ran.append, "identity", "never")
-        wait_until(lambda: running(tasks["slow"]))
+        wait_until_in(pool, lambda: running(tasks["slow"]))
         assert bounded(pool.update) == 1
-        assert outcomes == {"queued": True, "running": False, "itself": False}
+        stops = lane in STOPS_BETWEEN_STEPS  # there, the running generator call stops too
+        assert outcomes == {"queued": True, "running": stops, "itself": False}
         assert tasks["queued"].cancelled()
         Path(gate).touch()
         assert bounded(lambda: pool.wait(timeout=BOUND)) is True
-        assert ran == ["fast", gate]
+        assert ran == (["fast"] if stops else ["fast", gate])
         assert pool.get_pending_count() == 0
 
 

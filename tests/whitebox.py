@@ -6,6 +6,8 @@ by the game scripts tests run in subprocesses (tests/ is on their path).
 
 from __future__ import annotations
 
+import sys
+from types import FrameType
 from typing import Any
 
 import pygame_async
@@ -67,9 +69,24 @@ def waiting_threads(pool: pygame_async.Pool) -> int:
     """How many threads block in wait() or Task.result().
 
     One of them may be reading the busy workers' sockets; the others wait on
-    the ledger's condition.
+    the ledger's condition.  On the inline lane a blocked thread may be running
+    a call's step instead: every thread inside the lane's ``block()`` counts.
     """
+    if lane_kind(pool) == "inline":
+        return _threads_inside(type(pool._lane).block)
     return len(getattr(pool._ledger.changed, "_waiters", ())) + waiting_reader(pool)
+
+
+def _threads_inside(function: Any) -> int:
+    """How many threads have ``function`` on their stack right now."""
+    code = function.__code__
+    inside = 0
+    for frame in sys._current_frames().values():
+        walking: FrameType | None = frame
+        while walking is not None and walking.f_code is not code:
+            walking = walking.f_back
+        inside += walking is not None
+    return inside
 
 
 def io_thread_alive(pool: pygame_async.Pool) -> bool:
@@ -126,3 +143,12 @@ def worker_start_method() -> str:
     from pygame_async._lanes.process.spawning import worker_context
 
     return str(worker_context().get_start_method())
+
+
+def run_a_step(pool: pygame_async.Pool) -> None:
+    """Let the pool's lane run one step of its calls on this thread, delivering nothing.
+
+    Only the inline lane runs calls this way (on the thread that blocks in
+    ``wait()`` or ``Task.result()``); for others it is a wait of no time.
+    """
+    pool._lane.block(pool._ledger.changes, 0)

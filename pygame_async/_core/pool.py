@@ -39,18 +39,17 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from pygame_async._core import delivery, lane_seam, validate
-from pygame_async._core.call_queue import CallQueue
+from pygame_async._core import delivery, validate
 from pygame_async._core.caller import USE_DEFINITION_TIMEOUT, AsyncFunction
 from pygame_async._core.definitions import Definition, Definitions
 from pygame_async._core.ensure import Ensure
 from pygame_async._core.interrupts import blocking, call_user, install, protected, uninstall
 from pygame_async._core.ledger import Ledger, PoolState
+from pygame_async._core.pool_lanes import PoolLanes
 from pygame_async._core.task import Task, TaskState
 
 _live_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
 
-_THREAD_LANE_WIDTH = 2
 _UNDEFINED_ID = 0  # the definition id of _run_in_thread calls: no definition table entry
 
 
@@ -62,20 +61,15 @@ class Pool:
     the game.  The module-level functions of ``pygame_async`` act on a default
     pool made by ``load()``; several pools may also exist side by side.
 
-    ``lane`` says where calls run (README: Lanes):
-
-    * ``"process"``: worker processes, for CPU work in pure Python; arguments
-      and results are pickled; a stuck call can be killed or timed out.
-    * ``"thread"``: ``workers`` threads of the game process, for work that
-      releases the GIL (decoding, file reads, numpy); arguments and results
-      are passed by reference, not pickled.
-    * ``"inline"``: no thread and no process: calls run on the thread that
-      calls ``update()``, ``wait()`` or ``Task.result()``, ``workers`` at a
-      time; a generator function runs one step per turn.  For web builds.
-
-    The default (None) is ``"process"``, and ``"inline"`` in a web build
-    (``sys.platform`` ``"emscripten"`` or ``"wasi"``), where the other lanes
-    cannot run.  On every lane ``workers`` is how many calls run at once.
+    ``lane`` says where calls run, ``workers`` at a time (README: Lanes):
+    ``"process"``, worker processes (arguments and results pickled; a stuck
+    call can be killed or timed out); ``"thread"``, threads of the game
+    process, for work that releases the GIL (arguments and results passed by
+    reference); ``"inline"``, no thread nor process: calls run on the thread
+    that calls ``update()``, ``wait()`` or ``Task.result()``, a generator
+    function one step per turn (for web builds).  The default (None) is
+    ``"process"``, and ``"inline"`` in a web build (``sys.platform``
+    ``"emscripten"`` or ``"wasi"``), where the other lanes cannot run.
 
     Options for worker processes only, all keyword-only:
 
@@ -112,18 +106,16 @@ class Pool:
         self._ledger = Ledger(self)
         self._definitions = Definitions()
         self._opening = threading.Lock()  # one thread at a time opens a given outcome
-        self._queue = CallQueue()
-        self._thread_queue = CallQueue()
-        self._threads: lane_seam.Lane | None = None  # the thread lane, made when first needed
         self.ensure = Ensure(self)
         """Adjust the worker count: ``pool.ensure.at_least(2).at_most(4)``."""
         install()
         try:
-            self._lane = lane_seam.make(kind, self._ledger, self._queue, workers, options)
+            self._lanes = PoolLanes(self._ledger, kind, workers, options)
         except BaseException:
             uninstall()
             raise
-        self._ledger.add_lane(self._lane)
+        self._lane = self._lanes.own
+        self._queue = self._lanes.own_queue
         self._uninstalled = False
         _live_pools.add(self)
 
@@ -351,11 +343,11 @@ class Pool:
         ledger = self._ledger
         with ledger.lock:
             if ledger.state is PoolState.RUNNING:
-                ledger.close((self._queue, self._thread_queue), cancel_pending)
-                for each in self._lanes():
+                ledger.close(self._lanes.queues(), cancel_pending)
+                for each in self._lanes.all():
                     each.close()
                 ledger.notify()
-            lanes = self._lanes()
+            lanes = self._lanes.all()
         if wait:
             for each in lanes:  # an inline lane runs what is left here
                 blocking(each.join, None)
@@ -366,9 +358,6 @@ class Pool:
         if release:
             _live_pools.discard(self)
             uninstall()
-
-    def _lanes(self) -> list[lane_seam.Lane]:
-        return [self._lane] if self._threads is None else [self._lane, self._threads]
 
     def _closed(self) -> bool:
         return self._ledger.state is PoolState.CLOSED or (
@@ -381,13 +370,10 @@ class Pool:
     def _run_in_thread(
         self, callback: object, name: str, function: Callable[..., Any], /, *args: Any
     ) -> Task:
-        """Run ``function(*args)`` in the game process, off its main thread where there can be one.
+        """Run ``function(*args)`` in the game process (see ``PoolLanes``).
 
         For work that must happen in this process and does not hold the GIL
-        for long (decoders that release it, file reads).  It runs on the
-        pool's own lane when that lane runs calls in the game process
-        (thread, inline: so a web build starts no thread), else on a thread
-        lane the pool makes when first asked.  The outcome reaches
+        for long (decoders that release it, file reads).  The outcome reaches
         ``callback`` like any call's: through ``update()``, counted as
         pending, cancellable until it starts.  Used by ``pygame_async.assets``.
         """
@@ -396,14 +382,7 @@ class Pool:
         ledger = self._ledger
         with ledger.lock:
             self._require_running(f"_run_in_thread({name!r})")
-            lane, queue = self._lane, self._queue
-            if not lane.in_game_process:
-                if self._threads is None:
-                    self._threads = lane_seam.make(
-                        "thread", ledger, self._thread_queue, _THREAD_LANE_WIDTH, {}
-                    )
-                    ledger.add_lane(self._threads)
-                lane, queue = self._threads, self._thread_queue
+            lane, queue = self._lanes.for_game_process_work()
             definition = Definition(_UNDEFINED_ID, name, function, live_calls=1)
             task = Task(self, next(ledger.task_ids), definition, form, (args, {}))
             task.lane = lane
@@ -420,8 +399,7 @@ class Pool:
     def _cancel(self, task: Task, kill: bool) -> bool:
         with self._ledger.lock:
             if task.state is TaskState.QUEUED:
-                queue = self._thread_queue if task.lane is self._threads else self._queue
-                queue.remove(task)
+                self._lanes.queue_of(task).remove(task)
                 self._ledger.cancel(task)
             elif task.state is TaskState.ASSIGNED:
                 task.lane.cancel(task, kill)
@@ -458,8 +436,8 @@ class Pool:
         """Abandon running calls and end every worker: the game is closing."""
         ledger = self._ledger
         with ledger.lock:
-            ledger.close((self._queue, self._thread_queue), cancel_pending=True)
-            for each in self._lanes():
+            ledger.close(self._lanes.queues(), cancel_pending=True)
+            for each in self._lanes.all():
                 each.close()
                 each.kill_at_exit()
             ledger.changed.wait_for(self._closed, timeout)

@@ -79,6 +79,7 @@ class InlineLane:
         self._width = width
         self._slots: deque[_Slot] = deque()  # taken calls, in the order of their turns
         self._to_close: list[Generator[Any, Any, Any]] = []  # of cancelled calls
+        self._starved = 0  # threads in block() that found no call to step: woken by each step
         self._closing = False
         self._closed = False
 
@@ -154,7 +155,11 @@ class InlineLane:
                 if remaining is not None and remaining <= 0:
                     return
                 if not stepped:
-                    blocking(ledger.changed.wait, remaining)
+                    self._starved += 1
+                    try:
+                        blocking(ledger.changed.wait, remaining)
+                    finally:
+                        self._starved -= 1
                     return
 
     # -- width --------------------------------------------------------------------
@@ -281,6 +286,8 @@ class InlineLane:
         task = slot.task
         with ledger.lock:
             slot.stepping = False
+            if self._starved:  # this call (or the next) may be theirs to step now
+                ledger.changed.notify_all()
             cancelled = task.state is TaskState.CANCELLED
             if cancelled or ended.finished:
                 self._slots.remove(slot)
