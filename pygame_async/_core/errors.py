@@ -91,7 +91,8 @@ class TaskTimeoutError(AsyncError, TimeoutError):
     The timeout counts from when the call started on a worker.  The worker
     was killed (it could not be interrupted otherwise) and replaced; other
     calls are unaffected.  ``timeout`` is the limit, in seconds, and ``pid``
-    the killed worker's process id.
+    the killed worker's process id.  On the inline lane a generator call is
+    closed at its first turn past its timeout instead, and ``pid`` is None.
     """
 
     def __init__(self, message: str, timeout: float, pid: int | None) -> None:

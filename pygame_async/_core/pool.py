@@ -149,9 +149,11 @@ class Pool:
         it crosses to each worker once, with everything it closes over, not
         with every call.  Returns the shorthand ``f(callback, *args)``.
 
-        With ``timeout`` (seconds), a call that runs longer than that on its
-        worker fails with :class:`TaskTimeoutError`; its worker is killed and
-        replaced.  ``f.options(timeout=...)`` overrides it per call.
+        A generator function is a call whose result is its ``return`` value:
+        the inline lane runs it one step (``yield``) per turn, other lanes
+        whole.  With ``timeout`` (seconds), a call that runs longer than that
+        on its worker fails with :class:`TaskTimeoutError`; its worker is
+        killed and replaced.  ``f.options(timeout=...)`` overrides it per call.
         """
         validate.name("define(name, function)", name)
         limit = validate.seconds(f"define({name!r}, function, timeout)", "timeout", timeout)

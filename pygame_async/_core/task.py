@@ -136,9 +136,11 @@ class Task:
 
         A call that has not started is simply dropped.  A running call is
         stopped only with ``kill=True``: its worker process is killed and
-        replaced (the only way to stop arbitrary code).  Returns True if the
-        call is (now) cancelled, False if it had finished, or was running
-        and ``kill`` was false (or it runs on the thread lane).
+        replaced (the only way to stop arbitrary code); on the inline lane a
+        generator call is stopped between two steps (closed: its ``finally``
+        runs), with or without ``kill``.  Returns True if the call is (now)
+        cancelled, False if it had finished, or was running and could not be
+        stopped (``kill`` false, a thread-lane call, an inline plain function).
         """
         return self._owner._cancel(self, kill)
 
