@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import lanes
 import pygame
 import pytest
 
@@ -528,3 +529,27 @@ def test_a_parser_that_cannot_reach_a_worker_is_refused_at_load(
     with pytest.raises(TypeError, match=r"asset 'x': its parser cannot be sent to a worker"):
         assets.load({"x": assets.Data("x.bin", parser=lambda data: (lock, data))}, pool=idle_pool)
     assert idle_pool.get_pending_count() == 0
+
+
+def test_every_kind_of_asset_loads_on_every_lane(tmp_path: Path, lane: str, mixer: None) -> None:
+    colour = make_image(tmp_path / "tile.png", seed=3)
+    make_wav(tmp_path / "beep.wav", seconds=0.1)
+    (tmp_path / "level.json").write_text(json.dumps({"width": 3}))
+    threads_before = set(threading.enumerate())
+    with lanes.make_pool(lane, 1) as pool:
+        batch = assets.load(
+            {
+                "tile": tmp_path / "tile.png",
+                "beep": tmp_path / "beep.wav",
+                "font": assets.Font(FONT_FILE, 12),
+                "level": tmp_path / "level.json",
+            },
+            pool=pool,
+        )
+        assert batch.wait(timeout=10) and batch.errors == {}
+        if lane == "inline":  # a web build: decoding starts no thread
+            assert set(threading.enumerate()) == threads_before
+    assert tuple(batch.assets["tile"].get_at((1, 2))) == colour
+    assert isinstance(batch.assets["beep"], pygame.mixer.Sound)
+    assert isinstance(batch.assets["font"], pygame.font.Font)
+    assert batch.assets["level"] == {"width": 3}
