@@ -67,6 +67,23 @@ class Delivery(Protocol):
         """Hand over the outcome (``exception`` is None on success); False to retry later."""
 
 
+class Prepared:
+    """A delivery pygame_async makes itself (a group's member): ``call()`` takes it as it is.
+
+    Unlike the callback forms, it also hears of its call's cancellation.
+    """
+
+    __slots__ = ()
+    posted: ClassVar[bool] = False
+
+    def deliver(self, task: Delivered, value: Any, exception: BaseException | None) -> bool:
+        """Hand over the outcome, on the thread that calls ``update()``."""
+        raise NotImplementedError
+
+    def cancelled(self, task: Delivered) -> None:
+        """``[lock]`` The call was cancelled: :meth:`deliver` will never run for it."""
+
+
 def add_callback_form(form: CallbackForm) -> None:
     """Let ``call()`` accept another kind of callback.
 
@@ -93,6 +110,8 @@ def resolve(callback: object, function_name: str) -> Delivery:
         return _FIRE_AND_FORGET
     if type(callback) in _PLAIN_FUNCTIONS:
         return _SuccessOnly(callback)  # type: ignore[arg-type]
+    if isinstance(callback, Prepared):
+        return callback
     for form in _extra_forms:
         delivery = form(callback, function_name)
         if delivery is not None:

@@ -111,6 +111,21 @@ class WorkerStartError(AsyncError):
     """
 
 
+class DependencyError(AsyncError):
+    """Delivered to a call that did not run because a call it depends on did not succeed.
+
+    A call made with ``after=`` (or with a Task among its arguments) runs only
+    once each of those finished successfully.  ``dependency`` is the Task
+    that failed or was cancelled; ``__cause__`` is its error (a
+    ``CancelledError`` when it was cancelled).  The calls that depend on this
+    one fail the same way in turn.
+    """
+
+    def __init__(self, message: str, dependency: object) -> None:
+        super().__init__(message)
+        self.dependency = dependency
+
+
 class RemoteTraceback(Exception):
     """The formatted traceback of an exception raised in a worker.
 

@@ -21,12 +21,13 @@ import itertools
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Protocol
 
 from pygame_async._core import delivery
 from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.definitions import Definition
+from pygame_async._core.dependencies import Dependencies
 from pygame_async._core.errors import PoolBrokenError
 from pygame_async._core.task import Outcome, Task, TaskState
 
@@ -63,6 +64,9 @@ class Ledger:
         self.completed: deque[Task] = deque()  # finished, for update() to deliver
         self.to_post: deque[Task] = deque()  # finished, delivered by posting an event
         self.progressed: dict[Task, None] = {}  # tasks with a progress report to deliver
+        self.deferred: deque[Callable[[], object]] = deque()  # game code for the next update()
+        self.dependencies = Dependencies(self)  # calls waiting for others (after=)
+        self.keyed: dict[tuple[str, Hashable], Task] = {}  # the latest call of each key
         self.lanes: list[_Lane] = []
         self.task_ids = itertools.count(1)
         self.lanes_open = 0  # lanes with a worker or thread left
@@ -105,35 +109,107 @@ class Ledger:
         self.in_flight -= 1
 
     def finish(self, task: Task, outcome: Outcome) -> None:
-        """Finish a taken call with an outcome the game opens later."""
+        """Finish a taken (or waiting) call with an outcome the game opens later.
+
+        A call cancelled meanwhile (superseded while it ran) keeps nothing:
+        the same holds for :meth:`finish_with_value` and :meth:`fail`.
+        """
+        if task.state is TaskState.CANCELLED:
+            return
         self._leave_flight(task)
         task._record(outcome)
         self._file(task)
 
     def finish_with_value(self, task: Task, value: Any) -> None:
         """Finish a taken call with a value computed in this process."""
+        if task.state is TaskState.CANCELLED:
+            return
         self._leave_flight(task)
         task._record_value(value)
         self._file(task)
 
     def fail(self, task: Task, exception: BaseException) -> None:
         """Fail a queued or taken call that has no outcome of its own (crash, timeout...)."""
+        if task.state is TaskState.CANCELLED:
+            return
         self._leave_flight(task)
         task._record_error(exception)
         self._file(task)
 
     def cancel(self, task: Task) -> None:
-        """Cancel a call that never started: it never will, and its callback never runs."""
+        """Cancel a call not finished: its callback never runs (a running one's outcome is dropped).
+
+        The lane has dropped it, or will drop its outcome; the calls waiting
+        for it fail with ``DependencyError``.
+        """
         self._leave_flight(task)
         task._record_cancelled()
         self.pending -= 1
         self._settle(task.definition)
+        self._release_key(task)
+        if isinstance(task._delivery, delivery.Prepared):
+            task._delivery.cancelled(task)
+        if task._dependents:
+            self.dependencies.ended(task)
         self.notify()
+
+    def supersede(self, stale: Task, queue: CallQueue) -> None:
+        """Cancel an older call with the key of a new one, whatever its state (``key=``).
+
+        Not started: dropped.  Running: its lane drops it if it can (a
+        generator between steps, a call queued on a busy worker), else it
+        runs on and its outcome is dropped.  Finished but not delivered:
+        taken back from delivery.  Delivered, or cancelled: nothing to do.
+        """
+        state = stale.state
+        if state is TaskState.QUEUED:
+            queue.remove(stale)
+            self.cancel(stale)
+        elif state is TaskState.WAITING:
+            self.dependencies.drop(stale)
+            self.cancel(stale)
+        elif state is TaskState.ASSIGNED:
+            if not stale.lane.cancel(stale, False):
+                self.cancel(stale)
+        elif state is TaskState.FINISHED:
+            for line in (self.completed, self.to_post):
+                if stale in line:
+                    line.remove(stale)
+                    self.pending -= 1
+                    stale._record_cancelled()
+                    if isinstance(stale._delivery, delivery.Prepared):
+                        stale._delivery.cancelled(stale)
+                    self.notify()
+                    return
+
+    def claim_key(self, task: Task) -> Task | None:
+        """Make ``task`` the latest call of its key; return the call it supersedes, if any."""
+        slot = (task.name, task.key)
+        stale = self.keyed.get(slot)
+        self.keyed[slot] = task
+        return stale
+
+    def delivered(self, task: Task) -> None:
+        """Forget a delivered call's key (its latest call is gone)."""
+        if task.key is not None:
+            self._release_key(task)
+
+    def _release_key(self, task: Task) -> None:
+        if task.key is not None:
+            slot = (task.name, task.key)
+            if self.keyed.get(slot) is task:
+                del self.keyed[slot]
+
+    def defer(self, function: Callable[[], object]) -> None:
+        """Have ``function()`` run on the thread of the next ``update()`` (game code)."""
+        self.deferred.append(function)
 
     def close(self, queues: Iterable[CallQueue], cancel_pending: bool) -> None:
         """Stop the pool taking calls (shutdown): no callback runs from now on."""
         if self.state is PoolState.RUNNING:
             self.state = PoolState.CLOSING
+        for task in self.dependencies.take_all():  # the calls they wait for may never end now
+            self.cancel(task)
         if cancel_pending:
             for queue in queues:
                 for task in queue.take_all():
@@ -142,9 +218,20 @@ class Ledger:
         self.completed.clear()
         self.to_post.clear()
         self.progressed.clear()
+        self.deferred.clear()
+        self.keyed.clear()
+
+    def require_running(self, what: str) -> None:
+        """Raise unless the pool takes calls: ``what`` names the call refused."""
+        if self.state is PoolState.BROKEN:
+            raise self.broken_error()
+        if self.state is not PoolState.RUNNING:
+            raise RuntimeError(f"{what}: this pool has been shut down")
 
     def record_progress(self, task: Task, fraction: float, message: str | None) -> None:
         """Record a running call's progress; ``update()`` delivers the latest."""
+        if task.state is not TaskState.ASSIGNED:
+            return  # superseded while it ran: nothing of it is delivered any more
         task.progress, task.progress_message = fraction, message
         self.progressed[task] = None
 
@@ -175,6 +262,8 @@ class Ledger:
 
     def _file(self, task: Task) -> None:
         self._settle(task.definition)
+        if task._dependents:
+            self.dependencies.ended(task)
         if self.state is not PoolState.RUNNING:
             self.pending -= 1  # shutdown() runs no callbacks
         elif task._posted:
@@ -208,20 +297,25 @@ class Ledger:
         """Post the events of finished calls, in order, until one cannot be posted yet.
 
         The caller holds ``_posting`` (or calls :meth:`post_and_request_update`).  A call
-        counts as pending until its event is posted, so ``wait()`` waits for it.
+        counts as pending until its event is posted, so ``wait()`` waits for it.  The
+        outcome is opened without the lock; the event is posted with it held, so that
+        a call superseded or dropped by ``shutdown()`` meanwhile is never posted.
         """
         while True:
             with self.lock:
                 if not self.to_post:
                     return
                 task = self.to_post[0]
-            if not task._deliver():  # unpickles the result: not under the lock
-                return
+            task._open_outcome()  # may unpickle: not under the lock
             with self.lock:
-                if self.to_post and self.to_post[0] is task:  # else shutdown() dropped it
-                    self.to_post.popleft()
-                    self.pending -= 1
-                    self.notify()
+                if not self.to_post or self.to_post[0] is not task:
+                    continue  # superseded, or dropped by shutdown(), meanwhile
+                if not task._deliver_opened():  # posting an event runs no game code
+                    return
+                self.to_post.popleft()
+                self.pending -= 1
+                self.delivered(task)
+                self.notify()
 
     def try_posting(self) -> None:
         """Post what waits to be posted, unless a pool thread is doing so right now."""

@@ -39,18 +39,18 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from pygame_async._core import delivery, validate
-from pygame_async._core.caller import USE_DEFINITION_TIMEOUT, AsyncFunction
-from pygame_async._core.definitions import Definition, Definitions
+from pygame_async._core import calls, updating, validate
+from pygame_async._core.call_options import PLAIN, CallOptions
+from pygame_async._core.caller import AsyncFunction
+from pygame_async._core.definitions import Definitions
+from pygame_async._core.dependencies import prepare_released
 from pygame_async._core.ensure import Ensure
-from pygame_async._core.interrupts import blocking, call_user, install, protected, uninstall
+from pygame_async._core.interrupts import blocking, install, protected, uninstall
 from pygame_async._core.ledger import Ledger, PoolState
 from pygame_async._core.pool_lanes import PoolLanes
 from pygame_async._core.task import Task, TaskState
 
 _live_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
-
-_UNDEFINED_ID = 0  # the definition id of _run_in_thread calls: no definition table entry
 
 
 class Pool:
@@ -105,7 +105,9 @@ class Pool:
     def _open(self, kind: str | None, workers: int, options: dict[str, Any]) -> None:
         self._ledger = Ledger(self)
         self._definitions = Definitions()
-        self._opening = threading.Lock()  # one thread at a time opens a given outcome
+        # One thread at a time opens a given outcome; a failed dependency's is
+        # opened while its dependent's is.
+        self._opening = threading.RLock()
         self.ensure = Ensure(self)
         """Adjust the worker count: ``pool.ensure.at_least(2).at_most(4)``."""
         install()
@@ -198,7 +200,7 @@ class Pool:
         when ``name`` is not defined and TypeError when the callback or an
         argument cannot be used, naming it.
         """
-        return self._call(callback, name, args, kwargs, USE_DEFINITION_TIMEOUT)
+        return self._call(callback, name, args, kwargs, PLAIN)
 
     @protected
     def _call(
@@ -207,31 +209,11 @@ class Pool:
         name: str,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        timeout: Any,
+        options: CallOptions,
     ) -> Task:
-        validate.name("call(callback, name, ...)", name)
-        form = delivery.resolve(callback, name)
-        self._definitions.lookup(name)  # an unknown name fails before any pickling
-        arguments = self._lane.pack_arguments(name, args, kwargs)
-        ledger = self._ledger
-        with ledger.lock:
-            self._require_running(f"call({name!r})")
-            # Looked up again under the lock: a definition replaced meanwhile
-            # could otherwise be forgotten by the workers under this call.
-            definition = self._definitions.lookup(name)
-            if timeout is USE_DEFINITION_TIMEOUT:
-                timeout = definition.timeout
-            task = Task(self, next(ledger.task_ids), definition, form, arguments, timeout)
-            task.lane = self._lane
-            definition.live_calls += 1
-            # Calls already waiting mean the lane can start none (every change
-            # that frees a worker dispatches): only a burst's first call tries.
-            dispatch = not self._queue
-            self._queue.push(task)
-            ledger.pending += 1
-            if dispatch:
-                self._lane.dispatch()
-        return task
+        return calls.make_call(
+            self, self._definitions, self._lanes, callback, name, args, kwargs, options
+        )
 
     def update(self, budget: float | None = None) -> int:
         """Deliver finished calls to their callbacks, in completion order, on this thread.
@@ -243,43 +225,21 @@ class Pool:
         """
         limit = None if budget is None else validate.seconds("update(budget)", "budget", budget)
         book = self._ledger
-        if not (book.in_flight or book.completed or book.progressed or book.to_post or book.broken):
+        if not (
+            book.in_flight
+            or book.completed
+            or book.progressed
+            or book.to_post
+            or book.deferred
+            or book.dependencies.to_prepare
+            or book.broken
+        ):
             return 0  # the common idle frame: no lock, no system call
         return self._update(limit)
 
     @protected
     def _update(self, limit: float | None) -> int:
-        started = time.perf_counter()
-        ledger = self._ledger
-        if ledger.in_flight:
-            self._lane.collect(limit)
-        while ledger.progressed:  # one at a time: a callback that raises loses no other report
-            with ledger.lock:
-                if not ledger.progressed:
-                    break
-                task = next(iter(ledger.progressed))
-                del ledger.progressed[task]
-            call_user(task._report_progress)
-        if ledger.to_post:
-            ledger.try_posting()
-        delivered = 0
-        while True:
-            with ledger.lock:
-                if not ledger.completed:
-                    break
-                task = ledger.completed.popleft()
-                ledger.pending -= 1
-                # A report taken by a re-entered update() must still come first.
-                progress_first = ledger.progressed.pop(task, False) is None
-            delivered += 1
-            if progress_first:
-                call_user(task._report_progress)
-            task._deliver()
-            if limit is not None and time.perf_counter() - started >= limit:
-                return delivered
-        if ledger.broken is not None:
-            raise self._ledger.broken_error()
-        return delivered
+        return updating.deliver_finished(self._ledger, self._lane, limit)
 
     @protected
     def wait(self, timeout: float | None = None) -> bool:
@@ -289,14 +249,22 @@ class Pool:
         worker exists wait for one, so give a timeout in that case.
         """
         limit = validate.seconds("wait(timeout)", "timeout", timeout)
+        return self._wait_for(self._nothing_pending, limit)
+
+    def _nothing_pending(self) -> bool:
+        return self._ledger.pending == 0
+
+    @protected
+    def _wait_for(self, condition: Callable[[], bool], limit: float | None) -> bool:
+        """Run ``update()`` until ``condition()`` (checked under the lock) holds, or ``limit``."""
         deadline = None if limit is None else time.monotonic() + limit
         ledger = self._ledger
         while True:
             self.update()
             with ledger.lock:
-                if ledger.pending == 0:
+                if condition():
                     return True
-                if ledger.completed:
+                if ledger.completed or ledger.deferred or ledger.dependencies.to_prepare:
                     continue
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
@@ -379,21 +347,7 @@ class Pool:
         ``callback`` like any call's: through ``update()``, counted as
         pending, cancellable until it starts.  Used by ``pygame_async.assets``.
         """
-        validate.name("_run_in_thread(callback, name, function)", name)
-        form = delivery.resolve(callback, name)
-        ledger = self._ledger
-        with ledger.lock:
-            self._require_running(f"_run_in_thread({name!r})")
-            lane, queue = self._lanes.for_game_process_work()
-            definition = Definition(_UNDEFINED_ID, name, function, live_calls=1)
-            task = Task(self, next(ledger.task_ids), definition, form, (args, {}))
-            task.lane = lane
-            ledger.pending += 1
-            dispatch = not queue
-            queue.push(task)
-            if dispatch:
-                lane.dispatch()
-        return task
+        return calls.make_game_process_call(self, self._lanes, callback, name, function, args)
 
     # -- used by Task ---------------------------------------------------------------
 
@@ -403,17 +357,34 @@ class Pool:
             if task.state is TaskState.QUEUED:
                 self._lanes.queue_of(task).remove(task)
                 self._ledger.cancel(task)
+            elif task.state is TaskState.WAITING:
+                self._ledger.dependencies.drop(task)
+                self._ledger.cancel(task)
             elif task.state is TaskState.ASSIGNED:
                 task.lane.cancel(task, kill)
             cancelled = task.state is TaskState.CANCELLED
         task.lane.after_cancel()
         return cancelled
 
+    def _set_priority(self, task: Task, priority: int) -> None:
+        with self._ledger.lock:
+            if task.state is TaskState.QUEUED:
+                self._lanes.queue_of(task).reprioritize(task, priority)
+            elif task.state is TaskState.WAITING:
+                task.priority = priority
+
+    def _defer(self, function: Callable[[], object]) -> None:
+        """Run ``function()`` (game code) in the next ``update()``."""
+        with self._ledger.lock:
+            self._ledger.defer(function)
+
     @protected
     def _wait_until_done(self, task: Task, timeout: float | None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
         ledger = self._ledger
         while True:
+            if ledger.dependencies.to_prepare:
+                prepare_released(ledger)
             with ledger.lock:
                 if task.done():
                     return True
@@ -428,11 +399,7 @@ class Pool:
     # -- state ------------------------------------------------------------------------
 
     def _require_running(self, what: str) -> None:
-        state = self._ledger.state
-        if state is PoolState.BROKEN:
-            raise self._ledger.broken_error()
-        if state is not PoolState.RUNNING:
-            raise RuntimeError(f"{what}: this pool has been shut down")
+        self._ledger.require_running(what)
 
     def _kill_at_exit(self, timeout: float) -> None:
         """Abandon running calls and end every worker: the game is closing."""

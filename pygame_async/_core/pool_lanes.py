@@ -24,7 +24,7 @@ class PoolLanes:
     def __init__(
         self, ledger: Ledger, kind: str | None, workers: int, options: dict[str, Any]
     ) -> None:
-        self._ledger = ledger
+        self.ledger = ledger
         self.own_queue = CallQueue()
         self.own = lane_seam.make(kind, ledger, self.own_queue, workers, options)
         ledger.add_lane(self.own)
@@ -37,9 +37,9 @@ class PoolLanes:
             return self.own, self.own_queue
         if self._threads is None:
             self._threads = lane_seam.make(
-                "thread", self._ledger, self._thread_queue, _THREAD_LANE_WIDTH, {}
+                "thread", self.ledger, self._thread_queue, _THREAD_LANE_WIDTH, {}
             )
-            self._ledger.add_lane(self._threads)
+            self.ledger.add_lane(self._threads)
         return self._threads, self._thread_queue
 
     def all(self) -> list[lane_seam.Lane]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,11 +18,14 @@ if TYPE_CHECKING:
 class TaskState(enum.Enum):
     """Where a call is in its life (``task.state``); ``.value`` is its name as a string.
 
-    ``QUEUED`` -> ``ASSIGNED`` -> ``FINISHED``, or ``CANCELLED`` from either
-    of the first two.  A finished call may still wait for ``update()`` to
-    deliver it.  Every transition happens under the pool's lock.
+    (``WAITING`` ->) ``QUEUED`` -> ``ASSIGNED`` -> ``FINISHED``, or
+    ``CANCELLED`` from any of them (a finished call is cancelled only when a
+    newer call with its key supersedes it before delivery).  A finished call
+    may still wait for ``update()`` to deliver it.  Every transition happens
+    under the pool's lock.
     """
 
+    WAITING = "waiting"  # for the calls it depends on (after=, Task arguments) to finish
     QUEUED = "queued"  # in the pool's queue, not yet handed to a lane
     ASSIGNED = "assigned"  # handed to a lane: running, or waiting there behind another call
     FINISHED = "finished"  # its outcome is known (delivered or not yet)
@@ -37,14 +40,19 @@ class Outcome(Protocol):
     need the value.
     """
 
+    succeeded: bool
+    """True if the call returned (the value may still fail to unpickle), False if it raised."""
+
     def open(self, name: str) -> tuple[Any, BaseException | None]:
         """Return ``(value, None)`` or ``(None, exception)`` for a call of ``name``."""
 
 
 class _TaskOwner(Protocol):
-    _opening: threading.Lock
+    _opening: threading.RLock
 
     def _cancel(self, task: Task, kill: bool) -> bool: ...
+
+    def _set_priority(self, task: Task, priority: int) -> None: ...
 
     def _wait_until_done(self, task: Task, timeout: float | None) -> bool: ...
 
@@ -62,6 +70,7 @@ class Task:
 
     __slots__ = (
         "_delivery",
+        "_dependents",
         "_exception",
         "_on_progress",
         "_outcome",
@@ -70,7 +79,9 @@ class Task:
         "arguments",
         "definition",
         "id",
+        "key",
         "lane",
+        "priority",
         "progress",
         "progress_message",
         "state",
@@ -97,6 +108,11 @@ class Task:
         self.arguments = arguments
         """The call's arguments as its lane holds them (for pygame_async's own use)."""
         self.lane: Any = None  # the lane that runs it, set when it is queued
+        self.priority = 0
+        """Among calls not yet handed to a worker, higher goes first (``set_priority``)."""
+        self.key: Hashable | None = None
+        """The call's latest-request-wins key (``f.options(key=...)``), or None."""
+        self._dependents: list[Task] | None = None  # calls waiting for this one (after=)
         self.state = TaskState.QUEUED
         """Where the call is: a :class:`TaskState`."""
         self._outcome: Outcome | None = None
@@ -172,6 +188,13 @@ class Task:
         self._open_outcome()
         return self._exception
 
+    def set_priority(self, priority: int) -> None:
+        """Change the call's priority while it is not yet handed to a worker.
+
+        Once it started (or finished) this has no effect, and is no error.
+        """
+        self._owner._set_priority(self, validate.priority("Task.set_priority(priority)", priority))
+
     def on_progress(self, callback: Callable[[float, str | None], object]) -> Task:
         """Call ``callback(fraction, message)`` in ``update()`` when the function reports progress.
 
@@ -207,6 +230,14 @@ class Task:
         self.arguments = None
         self.state = TaskState.FINISHED
 
+    def _succeeded(self) -> bool:
+        """Tell whether the call finished without raising (under the lock; opens nothing)."""
+        if self.state is not TaskState.FINISHED:
+            return False
+        if self._outcome is not None:
+            return self._outcome.succeeded
+        return self._exception is None
+
     def _record_cancelled(self) -> None:
         self.arguments = None
         self.state = TaskState.CANCELLED
@@ -227,6 +258,10 @@ class Task:
         can fail (the event queue is full, or not there).
         """
         self._open_outcome()
+        return self._delivery.deliver(self, self._value, self._exception)
+
+    def _deliver_opened(self) -> bool:
+        """Deliver an outcome already opened (posting an event may happen under the lock)."""
         return self._delivery.deliver(self, self._value, self._exception)
 
     @property

@@ -49,3 +49,10 @@ def positive_or_none(call: str, argument: str, value: object) -> int | None:
     if value < 1:
         raise ValueError(f"{call}: {argument} must be 1 or more, got {value}")
     return value
+
+
+def priority(caller: str, value: object) -> int:
+    """Check a call's priority: an int (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{caller}: priority must be an int, got {type(value).__name__}")
+    return value

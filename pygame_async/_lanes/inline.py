@@ -222,9 +222,10 @@ class InlineLane:
             if slot is None:
                 return False
             slot.stepping = True
+            arguments = slot.task.arguments  # a call cancelled from now on loses them
         task = slot.task
         try:
-            ended = self._advance(slot)
+            ended = self._advance(slot, arguments)
         except BaseException as exc:  # Ctrl+C in the call: it is over, and the game interrupted
             self._end_step(slot, _Ended(True, error=running.failure(task.name, exc)))
             raise
@@ -240,7 +241,7 @@ class InlineLane:
                 return slot
         return None
 
-    def _advance(self, slot: _Slot) -> _Ended:
+    def _advance(self, slot: _Slot, arguments: Any) -> _Ended:
         """Start the call, or resume its generator, up to its next ``yield`` or its end.
 
         Raises only ``KeyboardInterrupt`` (Ctrl+C, which interrupts the game);
@@ -255,7 +256,7 @@ class InlineLane:
         try:
             with progress.reporting(Reporter(self._ledger, task)):
                 if slot.generator is None:
-                    args, kwargs = task.arguments
+                    args, kwargs = arguments
                     value = call_user(_start_call, task.definition.payload, args, kwargs)
                     if not slot.stepped:
                         return _Ended(True, value)

@@ -153,7 +153,8 @@ class ThreadLane:
                     self._threads.remove(me)
                     self._close_if_done()
                     return
-            self._run(task)
+                arguments = task.arguments  # a call superseded from now on loses them
+            self._run(task, arguments)
 
     def _next_call(self) -> Task | None:
         """Wait (under the lock) for a call this thread may run; None when it must leave."""
@@ -174,10 +175,10 @@ class ThreadLane:
             finally:
                 self._idle -= 1
 
-    def _run(self, task: Task) -> None:
+    def _run(self, task: Task, arguments: Any) -> None:
         ledger = self._ledger
         function = task.definition.payload
-        args, kwargs = task.arguments
+        args, kwargs = arguments
         try:
             with progress.reporting(Reporter(ledger, task)):
                 value = running.run_to_completion(function, args, kwargs)
@@ -190,6 +191,8 @@ class ThreadLane:
             with ledger.lock:
                 ledger.finish_with_value(task, value)
                 ledger.notify()
+        with ledger.lock:
+            self.dispatch()  # calls that waited for this one (after=) may be queued now
         ledger.post_and_request_update()
 
     def _close_if_done(self) -> None:

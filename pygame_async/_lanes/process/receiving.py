@@ -42,6 +42,8 @@ class PickledResult:
 
     __slots__ = ("_blob", "_buffers")
 
+    succeeded = True
+
     def __init__(self, blob: bytes, buffers: tuple[Any, ...]) -> None:
         self._blob = blob
         self._buffers = buffers
@@ -61,6 +63,8 @@ class RemoteFailed:
     """A worker's failure, turned into the game's exception when opened."""
 
     __slots__ = ("_failure",)
+
+    succeeded = False
 
     def __init__(self, failure: wire.RemoteFailure) -> None:
         self._failure = failure

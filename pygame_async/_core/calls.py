@@ -1,0 +1,112 @@
+"""Making a call: everything ``call()`` does on the game's thread before it returns its Task.
+
+It checks what it can at once (the name, the callback, the arguments, which
+the lane packs: a bad one fails here, naming it), makes the Task, lets a
+newer call with the same key supersede the older one, and either queues the
+call on the pool's lane or, with ``after=`` or Tasks among its arguments,
+makes it wait for those (:mod:`pygame_async._core.dependencies`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from pygame_async._core import delivery, validate
+from pygame_async._core.call_options import USE_DEFINITION_TIMEOUT, CallOptions
+from pygame_async._core.definitions import Definition, Definitions
+from pygame_async._core.dependencies import (
+    check_same_pool,
+    has_task_arguments,
+    task_arguments,
+    without_tasks,
+)
+from pygame_async._core.pool_lanes import PoolLanes
+from pygame_async._core.task import Task, TaskState
+
+_UNDEFINED_ID: Final = 0  # the definition id of game-process work: no definition table entry
+
+
+def make_call(
+    owner: Any,
+    definitions: Definitions,
+    lanes: PoolLanes,
+    callback: object,
+    name: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    options: CallOptions,
+) -> Task:
+    """Make a call of the function defined as ``name`` on the pool ``owner``; return its Task."""
+    validate.name("call(callback, name, ...)", name)
+    form = delivery.resolve(callback, name)
+    definitions.lookup(name)  # an unknown name fails before any pickling
+    lane, queue, ledger = lanes.own, lanes.own_queue, lanes.ledger
+    after = options.after
+    needs_values = has_task_arguments(args, kwargs)
+    if needs_values:  # packed once the Tasks' results are known; the rest is checked now
+        after += tuple(task_arguments(args, kwargs))
+        lane.pack_arguments(name, *without_tasks(args, kwargs))
+        arguments: Any = (args, kwargs)
+    else:
+        arguments = lane.pack_arguments(name, args, kwargs)
+    stale = None
+    with ledger.lock:
+        ledger.require_running(f"call({name!r})")
+        # Looked up again under the lock: a definition replaced meanwhile
+        # could otherwise be forgotten by the workers under this call.
+        definition = definitions.lookup(name)
+        timeout = options.timeout
+        if timeout is USE_DEFINITION_TIMEOUT:
+            timeout = definition.timeout
+        task = Task(owner, next(ledger.task_ids), definition, form, arguments, timeout)
+        task.lane = lane
+        task.priority = options.priority
+        definition.live_calls += 1
+        ledger.pending += 1
+        if options.key is not None:
+            task.key = options.key
+            stale = ledger.claim_key(task)
+            if stale is not None:
+                ledger.supersede(stale, queue)
+        if after:
+            check_same_pool(f"call({name!r}, after)", owner, after)
+            ledger.dependencies.hold(task, after, queue, needs_values)
+            if task.state is TaskState.QUEUED:
+                lane.dispatch()
+        else:
+            # Calls already waiting mean the lane can start none (every change
+            # that frees a worker dispatches): only a burst's first call tries.
+            dispatch = not queue
+            queue.push(task)
+            if dispatch:
+                lane.dispatch()
+    if stale is not None:
+        stale.lane.after_cancel()  # an inline generator it stopped is closed here
+    return task
+
+
+def make_game_process_call(
+    owner: Any,
+    lanes: PoolLanes,
+    callback: object,
+    name: str,
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
+) -> Task:
+    """Run ``function(*args)`` in the game process for the pool ``owner``; return its Task."""
+    validate.name("_run_in_thread(callback, name, function)", name)
+    form = delivery.resolve(callback, name)
+    ledger = lanes.ledger
+    with ledger.lock:
+        ledger.require_running(f"_run_in_thread({name!r})")
+        lane, queue = lanes.for_game_process_work()
+        definition = Definition(_UNDEFINED_ID, name, function, live_calls=1)
+        task = Task(owner, next(ledger.task_ids), definition, form, (args, {}))
+        task.lane = lane
+        ledger.pending += 1
+        dispatch = not queue
+        queue.push(task)
+        if dispatch:
+            lane.dispatch()
+    return task
