@@ -46,6 +46,7 @@ from pygame_async._core.errors import (
     AsyncError,
     CallAbortedError,
     DefinitionLoadError,
+    DependencyError,
     PoolBrokenError,
     RemoteError,
     RemoteTraceback,
@@ -55,6 +56,7 @@ from pygame_async._core.errors import (
     WorkerProtocolError,
     WorkerStartError,
 )
+from pygame_async._core.group import Group
 from pygame_async._core.pool import Pool
 from pygame_async._core.progress import report_progress
 from pygame_async._core.task import Task, TaskState
@@ -70,7 +72,9 @@ __all__ = [
     "AsyncFunction",
     "CallAbortedError",
     "DefinitionLoadError",
+    "DependencyError",
     "Ensure",
+    "Group",
     "Pool",
     "PoolBrokenError",
     "RemoteError",

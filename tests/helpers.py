@@ -88,3 +88,10 @@ def stepped_failure(steps: int) -> Generator[None, None, None]:
     for _ in range(steps):
         yield
     raise ValueError(f"failed after {steps} steps")
+
+
+def fail_on_odd(value: int) -> int:
+    """Return ``value``; raise ValueError for an odd one."""
+    if value % 2:
+        raise ValueError(f"odd: {value}")
+    return value

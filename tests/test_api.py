@@ -56,6 +56,7 @@ DOCUMENTED_BASES: dict[type, tuple[type, ...]] = {
     pygame_async.AsyncError: (Exception,),
     pygame_async.CallAbortedError: (pygame_async.AsyncError,),
     pygame_async.DefinitionLoadError: (pygame_async.AsyncError,),
+    pygame_async.DependencyError: (pygame_async.AsyncError,),
     pygame_async.PoolBrokenError: (pygame_async.AsyncError,),
     pygame_async.RemoteError: (pygame_async.AsyncError,),
     pygame_async.ResultNotSentError: (pygame_async.AsyncError,),

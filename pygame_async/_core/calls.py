@@ -46,6 +46,9 @@ def make_call(
     needs_values = has_task_arguments(args, kwargs)
     if needs_values:  # packed once the Tasks' results are known; the rest is checked now
         after += tuple(task_arguments(args, kwargs))
+    if after:
+        check_same_pool(f"call({name!r}, after)", owner, after)
+    if needs_values:
         lane.pack_arguments(name, *without_tasks(args, kwargs))
         arguments: Any = (args, kwargs)
     else:
@@ -70,7 +73,6 @@ def make_call(
             if stale is not None:
                 ledger.supersede(stale, queue)
         if after:
-            check_same_pool(f"call({name!r}, after)", owner, after)
             ledger.dependencies.hold(task, after, queue, needs_values)
             if task.state is TaskState.QUEUED:
                 lane.dispatch()

@@ -262,14 +262,14 @@ class Ledger:
 
     def _file(self, task: Task) -> None:
         self._settle(task.definition)
-        if task._dependents:
-            self.dependencies.ended(task)
         if self.state is not PoolState.RUNNING:
             self.pending -= 1  # shutdown() runs no callbacks
         elif task._posted:
             self.to_post.append(task)
         else:
             self.completed.append(task)
+        if task._dependents:  # after it: a dependent failing now is delivered after it
+            self.dependencies.ended(task)
         # No notify here: lanes notify once for a whole batch of outcomes.
 
     def _settle(self, definition: Definition) -> None:
