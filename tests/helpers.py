@@ -95,3 +95,15 @@ def fail_on_odd(value: int) -> int:
     if value % 2:
         raise ValueError(f"odd: {value}")
     return value
+
+
+def started_at(tag: object) -> tuple[object, float]:
+    """Return ``tag`` and when this call started running (``time.monotonic()``, any process)."""
+    return tag, time.monotonic()
+
+
+def hold_until(moment: float) -> float:
+    """Keep the worker busy until ``moment`` (``time.monotonic()``), then return it."""
+    while time.monotonic() < moment:
+        pass
+    return moment

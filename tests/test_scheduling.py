@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import CancelledError
 from pathlib import Path
 
 import lanes
 import pytest
-from helpers import BOUND, fail_on_odd, identity, signal_then_block
+import whitebox
+from helpers import BOUND, fail_on_odd, hold_until, identity, signal_then_block, started_at
 
 import pygame_async
 from pygame_async import DependencyError, TaskState
@@ -321,3 +323,23 @@ def test_a_call_after_a_group_waits_for_all_of_it(any_pool: pygame_async.Pool) -
     assert survey.result(timeout=BOUND) == "after all"
     assert all(task.done() for task in group.tasks)
     assert any_pool.wait(timeout=BOUND)
+
+
+@pytest.mark.process_lane
+def test_a_higher_priority_call_takes_back_calls_queued_on_a_busy_worker() -> None:
+    with pygame_async.Pool(1) as pool:
+        mark = pool.define("started_at", started_at)
+        for tag in range(5):  # the pool learns the call is short: it may queue it behind another
+            mark(None, tag)
+        assert pool.wait(timeout=BOUND)
+        free_at = time.monotonic() + 0.5
+        holder = pool.define("hold_until", hold_until)(None, free_at)
+        lows = [mark(None, f"low {index}") for index in range(5)]
+        pool.update()  # the frame's calls leave: short ones queue behind the running one
+        assert whitebox.calls_on_workers(pool)[0] > 1, "some low calls wait on the worker"
+        high = mark.options(priority=1)(None, "high")
+        _, high_started = high.result(timeout=BOUND)
+        assert holder.result(timeout=BOUND) == free_at
+        low_starts = [low.result(timeout=BOUND)[1] for low in lows]
+        assert high_started < min(low_starts), "the high call ran first when the worker was free"
+        assert pool.wait(timeout=BOUND) and pool.get_pending_count() == 0

@@ -152,3 +152,8 @@ def run_a_step(pool: pygame_async.Pool) -> None:
     ``wait()`` or ``Task.result()``); for others it is a wait of no time.
     """
     pool._lane.block(pool._ledger.changes, 0)
+
+
+def calls_on_workers(pool: pygame_async.Pool) -> list[int]:
+    """How many calls each worker holds: its running one and those queued behind it."""
+    return [len(worker.in_flight) for worker in workers(pool)]

@@ -78,8 +78,9 @@ def make_call(
                 lane.dispatch()
         else:
             # Calls already waiting mean the lane can start none (every change
-            # that frees a worker dispatches): only a burst's first call tries.
-            dispatch = not queue
+            # that frees a worker dispatches): only a burst's first call tries,
+            # or one that goes before them (it may take back prefetched calls).
+            dispatch = not queue or task.priority > queue.peek().priority
             queue.push(task)
             if dispatch:
                 lane.dispatch()

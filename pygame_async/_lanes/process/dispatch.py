@@ -1,17 +1,22 @@
 """Dispatch: which worker gets which queued call, and what it must be sent first.
 
 A worker runs its calls one at a time, in the order it got them.  An idle
-worker gets the next queued call; a busy one is given more (*prefetch*)
-only while they are short: up to ``_PREFETCH_SECONDS`` of estimated work,
-so a long call never waits behind another and a call with a timeout never
-waits at all.  Everything here runs under the pool's lock and never blocks:
-batches are written as far as the socket takes them, and the I/O thread
-writes the rest.
+worker gets the next queued call (the highest priority, then the oldest); a
+busy one is given more (*prefetch*) only while they are short: up to
+``_PREFETCH_SECONDS`` of estimated work, so a long call never waits behind
+another and a call with a timeout never waits at all.  A call queued with a
+higher priority than calls prefetched onto busy workers takes them back
+(*retract*: the worker is told to skip them, and they return to the queue),
+so it goes first when a worker becomes free.  Everything here runs under
+the pool's lock and never blocks: batches are written as far as the socket
+takes them, and the I/O thread writes the rest.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 import time
 from typing import NamedTuple
 
@@ -55,6 +60,8 @@ class Dispatcher:
         if queue:
             for worker in self._hand_out(prefetch):
                 self.flush(worker)
+            if queue and queue.peek().priority > state.prefetched_floor:
+                self._retract_below(queue.peek().priority)
             if queue and state.start_failure is not None and not state.can_run_calls():
                 for task in queue.take_all():  # no worker will ever run them: say why now
                     state.ledger.fail(task, copy_start_error(state.start_failure))
@@ -132,6 +139,8 @@ class Dispatcher:
                 state.rouser.rouse()  # its wait must end by the new deadline
             if state.waiting_reader:
                 state.ledger.notify()  # a socket to watch that the waiting thread does not
+        else:
+            state.prefetched_floor = min(state.prefetched_floor, task.priority)
         worker.in_flight.append(task)
         worker.queued_estimate += definition.estimate or 0.0
         worker.state = WorkerState.BUSY
@@ -175,6 +184,25 @@ class Dispatcher:
             if definition.id in worker.known_definitions:
                 worker.known_definitions.discard(definition.id)
                 worker.queue((wire.FORGET, definition.id))
+
+    def _retract_below(self, priority: int) -> None:
+        """Take back the prefetched calls of lower priority than ``priority`` (see module)."""
+        state = self._state
+        floor = math.inf
+        for worker in state.workers:
+            retracted = False
+            for task in itertools.islice(worker.in_flight, 1, None):  # the first may be running
+                if task.id in worker.retracting:
+                    continue
+                if task.priority < priority and worker.alive:
+                    worker.retracting.add(task.id)
+                    worker.queue((wire.SKIP, task.id))
+                    retracted = True
+                else:
+                    floor = min(floor, task.priority)
+            if retracted:
+                self.flush(worker)
+        state.prefetched_floor = floor
 
     def skip(self, worker: WorkerHandle, task: Task) -> None:
         """Tell a worker to drop a call queued on it behind another."""

@@ -77,6 +77,7 @@ class WorkerHandle:
         # worker is given more than one only when they are short.
         self.in_flight: deque[Task] = deque()
         self.queued_estimate = 0.0  # seconds of work in_flight is expected to take
+        self.retracting: set[int] = set()  # ids of calls it was told to skip, to run elsewhere
         self.running_since = 0.0  # time.monotonic() when in_flight[0] was handed over
         self.deadline: float | None = None  # time.monotonic() by which its call must end
         self.leave_by: float | None = None  # after which a worker that was told to stop is killed

@@ -205,6 +205,8 @@ class Receiver:
             self.refuse(worker, f"a reply to call {task_id}, which it was not running")
             return
         task = self._take_first(worker)
+        if worker.retracting:
+            worker.retracting.discard(task.id)  # it had started when the SKIP arrived
         worker.calls_done += 1
         self._state.crash_streak = 0
         task.definition.measured(seconds)
@@ -215,15 +217,24 @@ class Receiver:
             self._lifecycle.replace_after_current_call(worker, f"after {worker.calls_done} calls")
 
     def _on_skipped(self, worker: WorkerHandle, task_id: int) -> None:
-        """Drop a call cancelled while queued on the worker, which skipped it unstarted."""
+        """Take off the worker a call it skipped unstarted: cancelled, or retracted.
+
+        A retracted call (a higher-priority one goes first) returns to the
+        queue, where it was; a cancelled one is already settled in the ledger.
+        """
+        retracted = task_id in worker.retracting
+        worker.retracting.discard(task_id)
         for task in worker.in_flight:
-            if task.id == task_id and task.state is TaskState.CANCELLED:
+            if task.id == task_id and (retracted or task.state is TaskState.CANCELLED):
                 if task is worker.in_flight[0]:
                     self._take_first(worker)
                 else:
                     worker.in_flight.remove(task)
                     estimate = task.definition.estimate or 0.0
                     worker.queued_estimate = max(0.0, worker.queued_estimate - estimate)
+                if task.state is TaskState.ASSIGNED:  # retracted, not cancelled since
+                    self._state.ledger.untake(task)
+                    self._state.queue.put_back([task])
                 return
         self.refuse(worker, f"SKIPPED for call {task_id}, which it was not asked to skip")
 

@@ -119,6 +119,9 @@ class LaneState:
     closed: bool = False  # no worker left, threads ending
     polled_at: float = -math.inf  # when update() last read the busy sockets itself
     waiting_reader: bool = False  # a thread blocked in wait()/result() reads them
+    # The lowest priority of a call queued on a busy worker (prefetched) since
+    # the last look: a queued call above it takes such calls back (retract).
+    prefetched_floor: float = math.inf
     spawn_wanted: threading.Condition = field(init=False)  # the starter thread waits on it
     release_at_end: list[Callable[[], None]] = field(default_factory=list)  # run by the I/O thread
 
