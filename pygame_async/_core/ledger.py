@@ -2,9 +2,10 @@
 
 The ledger holds the pool's one lock and what it guards: how many calls are
 pending, the calls each lane has not taken yet (a :class:`CallQueue` per
-lane), the finished calls waiting for delivery, and the pool's state.  Lanes
-write to it (a call was taken, finished, reported progress); the pool's
-facade reads from it on the game's thread.
+lane), the finished calls waiting for delivery, who waits to hear that a
+call ended (``await task``: :meth:`Ledger.watch`), and the pool's state.
+Lanes write to it (a call was taken, finished, reported progress); the
+pool's facade reads from it on the game's thread.
 
 The locking rule, for the whole package: ``Ledger.lock`` guards every piece
 of state of the pool and of its lanes.  While it is held, nothing may block:
@@ -67,6 +68,7 @@ class Ledger:
         self.task_ids = itertools.count(1)
         self.lanes_open = 0  # lanes with a worker or thread left
         self._listeners: list[Callable[[], None]] = []
+        self._watchers: dict[Task, list[Callable[[], None]]] = {}  # see watch()
         self._posting = threading.Lock()  # one thread at a time posts, so events keep order
 
     # -- changes: all under self.lock ------------------------------------------------
@@ -93,6 +95,30 @@ class Ledger:
         self.changed.notify_all()
         for listener in self._listeners:
             listener()
+
+    def watch(self, task: Task, hook: Callable[[], None]) -> bool:
+        """Have ``hook()`` called once ``task`` ends or the pool breaks; False if one has already.
+
+        Takes the lock.  The hook runs under the lock, on whatever thread
+        ends the call, so it must neither block nor raise nor run the game's
+        code (``await task`` has it schedule a wake-up on its asyncio loop).
+        It is called once at most, and forgotten then; :meth:`unwatch`
+        forgets it sooner.
+        """
+        with self.lock:
+            if task.done() or self.broken is not None:
+                return False
+            self._watchers.setdefault(task, []).append(hook)
+            return True
+
+    def unwatch(self, task: Task, hook: Callable[[], None]) -> None:
+        """Forget a hook given to :meth:`watch`, if it has not been called yet (takes the lock)."""
+        with self.lock:
+            hooks = self._watchers.get(task)
+            if hooks is not None and hook in hooks:
+                hooks.remove(hook)
+                if not hooks:
+                    del self._watchers[task]
 
     def take(self, task: Task) -> None:
         """Record that a lane took a queued call: it may start at any moment now."""
@@ -128,6 +154,7 @@ class Ledger:
         task._record_cancelled()
         self.pending -= 1
         self._settle(task.definition)
+        self._ended(task)
         self.notify()
 
     def close(self, queues: Iterable[CallQueue], cancel_pending: bool) -> None:
@@ -159,6 +186,10 @@ class Ledger:
             broken.__cause__ = error
             self.broken = broken
             self.state = PoolState.BROKEN
+            watchers, self._watchers = self._watchers, {}
+            for hooks in watchers.values():  # their calls may never end now: say so
+                for hook in hooks:
+                    hook()
             self.notify()
         return self.broken
 
@@ -181,7 +212,14 @@ class Ledger:
             self.to_post.append(task)
         else:
             self.completed.append(task)
+        self._ended(task)
         # No notify here: lanes notify once for a whole batch of outcomes.
+
+    def _ended(self, task: Task) -> None:
+        """Call the hooks of whoever watches ``task`` (see :meth:`watch`): it has ended."""
+        if self._watchers:
+            for hook in self._watchers.pop(task, ()):
+                hook()
 
     def _settle(self, definition: Definition) -> None:
         """One call on ``definition`` is over: lanes forget a version nothing needs."""
