@@ -109,7 +109,13 @@ def is_at_rest(pool: pygame_async.Pool) -> bool:
     """True if nothing is queued, pending, waiting for delivery or running."""
     ledger = pool._ledger
     return (
-        not (pool._queue or ledger.completed or ledger.to_post or ledger.progressed)
+        not (
+            pool._queue
+            or ledger.completed
+            or ledger.to_post
+            or ledger.to_settle
+            or ledger.progressed
+        )
         and ledger.pending == 0
         and ledger.in_flight == 0
         and all(worker.task is None for worker in workers(pool))
@@ -152,3 +158,8 @@ def run_a_step(pool: pygame_async.Pool) -> None:
     ``wait()`` or ``Task.result()``); for others it is a wait of no time.
     """
     pool._lane.block(pool._ledger.changes, 0)
+
+
+def defined_names(pool: pygame_async.Pool) -> list[str]:
+    """The names the pool's definition table holds now (defined and not undefined)."""
+    return [definition.name for definition in pool._definitions]

@@ -38,8 +38,9 @@ class Lane(Protocol):
     """True if calls run and end with no game thread calling :meth:`collect` or :meth:`block`.
 
     Process and thread: the lane's own threads file every outcome (so
-    ``await task`` completes with no ``update()``).  Inline: False, its
-    calls advance only on a thread that asks.  Dask: True.
+    ``await task`` and ``PoolExecutor`` futures complete with no
+    ``update()``).  Inline: False, its calls advance only on a thread that
+    asks.  Dask: True.
     """
 
     def prepare_definition(self, name: str, function: Callable[..., Any]) -> Any:

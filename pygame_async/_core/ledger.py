@@ -7,6 +7,13 @@ call ended (``await task``: :meth:`Ledger.watch`), and the pool's state.
 Lanes write to it (a call was taken, finished, reported progress); the
 pool's facade reads from it on the game's thread.
 
+Three ways a finished call is delivered: by ``update()`` on the game's
+thread (``completed``: function callbacks); by posting a pygame event, on
+whatever thread filed it (``to_post``, in order, under ``_posting``); and by
+completing a ``concurrent.futures.Future`` (``PoolExecutor``), also on
+whatever thread filed it, holding no lock at all since a Future runs the
+game's done-callbacks (``to_settle``: :meth:`Ledger.settle_futures`).
+
 The locking rule, for the whole package: ``Ledger.lock`` guards every piece
 of state of the pool and of its lanes.  While it is held, nothing may block:
 no callback runs, no result is unpickled, no pipe or socket is read or
@@ -63,6 +70,11 @@ class Ledger:
         self.changes = 0  # counts notify(): a waiter blocks only until it moves
         self.completed: deque[Task] = deque()  # finished, for update() to deliver
         self.to_post: deque[Task] = deque()  # finished, delivered by posting an event
+        # Calls whose Future must be told (PoolExecutor): filed in to_post like
+        # events (so whoever posts notices them), then set aside here by
+        # whoever posts next, and settled outside every lock (settle_futures).
+        self.to_settle: deque[Task] = deque()
+        self._futures_in_to_post = 0
         self.progressed: dict[Task, None] = {}  # tasks with a progress report to deliver
         self.lanes: list[_Lane] = []
         self.task_ids = itertools.count(1)
@@ -152,22 +164,31 @@ class Ledger:
         """Cancel a call that never started: it never will, and its callback never runs."""
         self._leave_flight(task)
         task._record_cancelled()
-        self.pending -= 1
+        if task._hears_every_end:
+            self._post_future(task)  # its Future hears of it too, off the lock
+        else:
+            self.pending -= 1
         self._settle(task.definition)
         self._ended(task)
         self.notify()
 
     def close(self, queues: Iterable[CallQueue], cancel_pending: bool) -> None:
-        """Stop the pool taking calls (shutdown): no callback runs from now on."""
+        """Stop the pool taking calls (shutdown): no callback runs from now on.
+
+        A Future of ``PoolExecutor`` still hears of its call: it is no
+        callback of the game's, and one left pending would hang its waiter.
+        """
         if self.state is PoolState.RUNNING:
             self.state = PoolState.CLOSING
         if cancel_pending:
             for queue in queues:
                 for task in queue.take_all():
                     self.cancel(task)
-        self.pending -= len(self.completed) + len(self.to_post)
+        kept = [task for task in self.to_post if task._hears_every_end]  # Futures still hear
+        self.pending -= len(self.completed) + len(self.to_post) - len(kept)
         self.completed.clear()
         self.to_post.clear()
+        self.to_post.extend(kept)
         self.progressed.clear()
 
     def record_progress(self, task: Task, fraction: float, message: str | None) -> None:
@@ -206,7 +227,9 @@ class Ledger:
 
     def _file(self, task: Task) -> None:
         self._settle(task.definition)
-        if self.state is not PoolState.RUNNING:
+        if task._hears_every_end:
+            self._post_future(task)
+        elif self.state is not PoolState.RUNNING:
             self.pending -= 1  # shutdown() runs no callbacks
         elif task._posted:
             self.to_post.append(task)
@@ -214,6 +237,24 @@ class Ledger:
             self.completed.append(task)
         self._ended(task)
         # No notify here: lanes notify once for a whole batch of outcomes.
+
+    def _post_future(self, task: Task) -> None:
+        """File a call whose Future must be told of its end (finished, or cancelled)."""
+        self.to_post.append(task)
+        self._futures_in_to_post += 1
+
+    def _set_futures_aside(self) -> None:
+        """Move the calls whose Futures are due from ``to_post`` to ``to_settle``.
+
+        They keep no order with the events, so none waits behind an event
+        that cannot be posted yet.  The count spares a scan when there is none.
+        """
+        if self._futures_in_to_post:
+            queued = list(self.to_post)
+            self.to_post.clear()
+            for task in queued:
+                (self.to_settle if task._hears_every_end else self.to_post).append(task)
+            self._futures_in_to_post = 0
 
     def _ended(self, task: Task) -> None:
         """Call the hooks of whoever watches ``task`` (see :meth:`watch`): it has ended."""
@@ -234,13 +275,17 @@ class Ledger:
     # -- delivery: never under self.lock -------------------------------------------------
 
     def post_and_request_update(self) -> None:
-        """Post finished event-type calls, then ask the game for an ``update()`` if one is due."""
+        """Post finished event-type calls, then ask the game for an ``update()`` if one is due.
+
+        Then complete the Futures that are due (:meth:`settle_futures`).
+        """
         with self._posting:
             self.post_finished()
             with self.lock:
                 due = self.state is PoolState.RUNNING and bool(self.completed or self.progressed)
             if due:
                 delivery.request_update(self.pool)
+        self.settle_futures()
 
     def post_finished(self) -> None:
         """Post the events of finished calls, in order, until one cannot be posted yet.
@@ -250,6 +295,7 @@ class Ledger:
         """
         while True:
             with self.lock:
+                self._set_futures_aside()  # their done-callbacks never run under _posting
                 if not self.to_post:
                     return
                 task = self.to_post[0]
@@ -262,9 +308,36 @@ class Ledger:
                     self.notify()
 
     def try_posting(self) -> None:
-        """Post what waits to be posted, unless a pool thread is doing so right now."""
+        """Post what waits to be posted, unless a pool thread is doing so right now.
+
+        Futures that are due are completed either way.
+        """
         if self._posting.acquire(blocking=False):
             try:
                 self.post_finished()
             finally:
                 self._posting.release()
+        self.settle_futures()
+
+    def settle_futures(self) -> None:
+        """Complete the Futures of the calls that ended (``PoolExecutor``), with no lock held.
+
+        Any thread may do it, several at once: Futures keep no order.  A
+        Future's done-callbacks are the game's code, which may wait for
+        another Future (settled meanwhile by another thread) or submit a
+        call (which the inline lane runs right there, settling its Future
+        on the way): so this holds neither the lock nor ``_posting``.  A
+        call counts as pending until its Future is completed.
+        """
+        while True:
+            with self.lock:
+                self._set_futures_aside()
+                if not self.to_settle:
+                    return
+                task = self.to_settle.popleft()
+            try:
+                task._deliver()  # opens the outcome here: off the lock
+            finally:
+                with self.lock:
+                    self.pending -= 1
+                    self.notify()

@@ -43,6 +43,7 @@ from pygame_async._core import delivery, validate
 from pygame_async._core.caller import USE_DEFINITION_TIMEOUT, AsyncFunction
 from pygame_async._core.definitions import Definition, Definitions
 from pygame_async._core.ensure import Ensure
+from pygame_async._core.executor import PoolExecutor
 from pygame_async._core.interrupts import blocking, call_user, install, protected, uninstall
 from pygame_async._core.ledger import Ledger, PoolState
 from pygame_async._core.pool_lanes import PoolLanes
@@ -307,6 +308,15 @@ class Pool:
     def get_pending_count(self) -> int:
         """Return how many calls were made and are not yet delivered (nor cancelled)."""
         return self._ledger.pending
+
+    def as_executor(self) -> PoolExecutor:
+        """Return a ``concurrent.futures.Executor`` view of the pool (a new one each time).
+
+        Its ``submit(fn, *args)`` defines ``fn`` once per function and returns
+        a Future completed without ``update()``; its ``shutdown()`` leaves the
+        pool running.  On the inline lane ``submit`` runs the call to its end.
+        """
+        return PoolExecutor(self)
 
     # -- workers ----------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pygame_async._core import validate
-from pygame_async._core.delivery import Delivery
+from pygame_async._core.delivery import Delivery, FutureCompletion
 
 if TYPE_CHECKING:
     from pygame_async._core.definitions import Definition
@@ -270,6 +270,16 @@ class Task:
     @property
     def _posted(self) -> bool:
         return self._delivery.posted
+
+    @property
+    def _hears_every_end(self) -> bool:
+        """True if the delivery must hear of any end: a cancellation, an outcome after shutdown.
+
+        Only a Future's (``PoolExecutor``): one left pending would hang
+        whoever waits on it.  The ledger files such a task for posting
+        whatever its end.
+        """
+        return type(self._delivery) is FutureCompletion
 
     def _report_progress(self) -> None:
         """Run the progress callback with the latest report (in ``update()``)."""
