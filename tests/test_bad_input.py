@@ -704,6 +704,33 @@ def test_on_progress_refuses_non_functions_and_keeps_the_task() -> None:
         assert_usable(pool)
 
 
+def test_executor_submit_refuses_non_callables_and_what_cannot_be_sent() -> None:
+    with pygame_async.Pool(1) as pool:
+        executor = pool.as_executor()
+        submit = "PoolExecutor.submit(fn)"
+
+        @SETTINGS
+        @given(bad=NON_CALLABLES)
+        def check(bad: Any) -> None:
+            exception = refused(
+                lambda: executor.submit(bad), TypeError, submit, "fn", ("must be callable",)
+            )
+            says_what_it_got(exception, bad)
+
+        check()
+        unsendable = ("cannot be sent",)
+        function = unpicklable_function()
+        refused(lambda: executor.submit(function), TypeError, submit, "fn", unsendable)
+        lock = threading.Lock()
+        refused(
+            lambda: executor.submit(identity, lock), TypeError, submit, "argument 1", unsendable
+        )
+        assert executor.submit(identity, "still works").result(BOUND) == "still works"
+        wait_until(lambda: pool.get_pending_count() == 0)
+        pool.define("identity", identity)
+        assert_usable(pool)
+
+
 def report(fraction: Any, message: Any = None) -> str:
     pygame_async.report_progress(fraction, message)
     return "reported"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from concurrent.futures import CancelledError
 from pathlib import Path
@@ -343,3 +344,24 @@ def test_a_higher_priority_call_takes_back_calls_queued_on_a_busy_worker() -> No
         low_starts = [low.result(timeout=BOUND)[1] for low in lows]
         assert high_started < min(low_starts), "the high call ran first when the worker was free"
         assert pool.wait(timeout=BOUND) and pool.get_pending_count() == 0
+
+
+def test_awaiting_a_call_with_a_task_argument_and_a_group(any_pool: pygame_async.Pool) -> None:
+    any_pool.define("identity", identity)
+    any_pool.define("combine", lambda left, right: left * 10 + right)
+    double = any_pool.define("double", lambda value: value * 2)
+    failing = any_pool.define("fail_on_odd", fail_on_odd)
+
+    async def play() -> tuple[object, object]:
+        left = any_pool.call(None, "identity", 4)
+        combined = any_pool.call(None, "combine", left, 2)  # waits for left, then gets its result
+        return await combined, await double.map(range(5))
+
+    assert asyncio.run(play()) == (42, [0, 2, 4, 6, 8]), "no update() was needed"
+    with pytest.raises(ValueError, match="odd: 1"):
+        asyncio.run(_awaited(failing.map([0, 1, 2], on_error=lambda index, error: None)))
+    assert any_pool.wait(timeout=BOUND)
+
+
+async def _awaited(group: pygame_async.Group) -> object:
+    return await group

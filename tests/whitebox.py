@@ -109,7 +109,13 @@ def is_at_rest(pool: pygame_async.Pool) -> bool:
     """True if nothing is queued, pending, waiting for delivery or running."""
     ledger = pool._ledger
     return (
-        not (pool._queue or ledger.completed or ledger.to_post or ledger.progressed)
+        not (
+            pool._queue
+            or ledger.completed
+            or ledger.to_post
+            or ledger.to_settle
+            or ledger.progressed
+        )
         and ledger.pending == 0
         and ledger.in_flight == 0
         and all(worker.task is None for worker in workers(pool))
@@ -157,3 +163,8 @@ def run_a_step(pool: pygame_async.Pool) -> None:
 def calls_on_workers(pool: pygame_async.Pool) -> list[int]:
     """How many calls each worker holds: its running one and those queued behind it."""
     return [len(worker.in_flight) for worker in workers(pool)]
+
+
+def defined_names(pool: pygame_async.Pool) -> list[str]:
+    """The names the pool's definition table holds now (defined and not undefined)."""
+    return [definition.name for definition in pool._definitions]

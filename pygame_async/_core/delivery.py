@@ -15,6 +15,7 @@ import functools
 import logging
 import types
 from collections.abc import Callable, Mapping
+from concurrent.futures import InvalidStateError
 from typing import Any, ClassVar, Protocol
 
 logger = logging.getLogger("pygame_async")
@@ -55,6 +56,9 @@ class Delivered(Protocol):
     @property
     def name(self) -> str:
         """The name of the function called."""
+
+    def cancelled(self) -> bool:
+        """Return True if the call was cancelled (only a :class:`FutureCompletion` hears of it)."""
 
 
 class Delivery(Protocol):
@@ -110,6 +114,8 @@ def resolve(callback: object, function_name: str) -> Delivery:
         return _FIRE_AND_FORGET
     if type(callback) in _PLAIN_FUNCTIONS:
         return _SuccessOnly(callback)  # type: ignore[arg-type]
+    if type(callback) is FutureCompletion:  # PoolExecutor's calls: never one of the game's
+        return callback
     if isinstance(callback, Prepared):
         return callback
     for form in _extra_forms:
@@ -204,3 +210,49 @@ class _SuccessErrorPair:
         else:
             log_failure(task, exception)
         return True
+
+
+class Completable(Protocol):
+    """What a :class:`FutureCompletion` completes: a ``concurrent.futures.Future`` of a call."""
+
+    def set_result(self, result: Any) -> None:
+        """Finish the Future with the call's value (``Future.set_result``)."""
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        """Finish the Future with the call's exception (``Future.set_exception``)."""
+
+    def _settle_cancelled(self) -> None:
+        """Mark the Future cancelled, once, whoever asks first (the call is cancelled)."""
+
+
+class FutureCompletion:
+    """Complete a Future with its call's outcome, without ``update()`` (``PoolExecutor``).
+
+    ``call()`` takes one as its callback.  Like a pygame event it is
+    delivered on a pool thread, not in ``update()``: ``Ledger.settle_futures``
+    runs it with no lock held, on whatever thread files the outcome (a
+    lane's thread; or the one calling ``update()`` or ``wait()``), and the
+    call stops counting as pending only then.  Unlike any other delivery it
+    also hears of a cancellation and of an outcome that arrives after the
+    pool's shutdown (``Task._hears_every_end``): a Future left pending would
+    hang whoever waits on it.  The Future's done-callbacks run on that thread.
+    """
+
+    __slots__ = ("future",)
+    posted: ClassVar[bool] = True
+
+    def __init__(self, future: Completable) -> None:
+        self.future = future
+
+    def deliver(self, task: Delivered, value: Any, exception: BaseException | None) -> bool:
+        future = self.future
+        try:
+            if task.cancelled():
+                future._settle_cancelled()
+            elif exception is None:
+                future.set_result(value)
+            else:
+                future.set_exception(exception)
+        except InvalidStateError:  # pragma: no cover - a Future is completed once, by us
+            logger.exception("pygame_async: the Future of call %d was completed twice", task.id)
+        return True  # never retried: raising here would stop the thread that posts

@@ -37,6 +37,8 @@ class _Filing(Protocol):
 
     def notify(self) -> None: ...
 
+    def wake_watchers(self, task: Task) -> None: ...
+
     @property
     def dependencies(self) -> Dependencies: ...
 
@@ -123,6 +125,7 @@ class Dependencies:
             if not task.lane.in_game_process:
                 task.state = TaskState.WAITING
                 self.to_prepare.append((task, waiting.queue))
+                self._ledger.wake_watchers(task)  # an awaiter prepares it (no update() runs)
                 return
             try:
                 task.arguments = substitute(task.arguments)

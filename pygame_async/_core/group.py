@@ -10,7 +10,7 @@ if that completes the group, ``on_done`` runs in the next ``update()``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pygame_async._core.delivery import Delivered, Prepared, log_failure
@@ -116,6 +116,16 @@ class Group:
         only the group's.
         """
         return self._owner._wait_for(self.done, timeout)
+
+    def __await__(self) -> Generator[Any, None, list[Any]]:
+        """``await group`` in an asyncio loop: the results in input order, or the first error.
+
+        As ``await task`` does for each member: nothing is delivered, the
+        counts and callbacks still wait for ``update()``.
+        """
+        from pygame_async._core import awaitable  # asyncio only once something awaits
+
+        return awaitable.gather(self.tasks).__await__()
 
     # -- used by the member deliveries ------------------------------------------------
 

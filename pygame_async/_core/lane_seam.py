@@ -34,6 +34,15 @@ class Lane(Protocol):
     in_game_process: bool
     """True if calls run in the game's own process (thread, inline): arguments by reference."""
 
+    self_driving: bool
+    """True if calls run and end with no game thread calling :meth:`collect` or :meth:`block`.
+
+    Process and thread: the lane's own threads file every outcome (so
+    ``await task`` and ``PoolExecutor`` futures complete with no
+    ``update()``).  Inline: False, its calls advance only on a thread that
+    asks.  Dask: True.
+    """
+
     def prepare_definition(self, name: str, function: Callable[..., Any]) -> Any:
         """Turn a function into the payload the lane runs; raise TypeError if it cannot.
 

@@ -2,9 +2,17 @@
 
 The ledger holds the pool's one lock and what it guards: how many calls are
 pending, the calls each lane has not taken yet (a :class:`CallQueue` per
-lane), the finished calls waiting for delivery, and the pool's state.  Lanes
-write to it (a call was taken, finished, reported progress); the pool's
-facade reads from it on the game's thread.
+lane), the finished calls waiting for delivery, who waits to hear that a
+call ended (``await task``: :meth:`Ledger.watch`), and the pool's state.
+Lanes write to it (a call was taken, finished, reported progress); the
+pool's facade reads from it on the game's thread.
+
+Three ways a finished call is delivered: by ``update()`` on the game's
+thread (``completed``: function callbacks); by posting a pygame event, on
+whatever thread filed it (``to_post``, in order, under ``_posting``); and by
+completing a ``concurrent.futures.Future`` (``PoolExecutor``), also on
+whatever thread filed it, holding no lock at all since a Future runs the
+game's done-callbacks (``to_settle``: :meth:`Ledger.settle_futures`).
 
 The locking rule, for the whole package: ``Ledger.lock`` guards every piece
 of state of the pool and of its lanes.  While it is held, nothing may block:
@@ -63,6 +71,11 @@ class Ledger:
         self.changes = 0  # counts notify(): a waiter blocks only until it moves
         self.completed: deque[Task] = deque()  # finished, for update() to deliver
         self.to_post: deque[Task] = deque()  # finished, delivered by posting an event
+        # Calls whose Future must be told (PoolExecutor): filed in to_post like
+        # events (so whoever posts notices them), then set aside here by
+        # whoever posts next, and settled outside every lock (settle_futures).
+        self.to_settle: deque[Task] = deque()
+        self._futures_in_to_post = 0
         self.progressed: dict[Task, None] = {}  # tasks with a progress report to deliver
         self.deferred: deque[Callable[[], object]] = deque()  # game code for the next update()
         self.dependencies = Dependencies(self)  # calls waiting for others (after=)
@@ -71,6 +84,7 @@ class Ledger:
         self.task_ids = itertools.count(1)
         self.lanes_open = 0  # lanes with a worker or thread left
         self._listeners: list[Callable[[], None]] = []
+        self._watchers: dict[Task, list[Callable[[], None]]] = {}  # see watch()
         self._posting = threading.Lock()  # one thread at a time posts, so events keep order
 
     # -- changes: all under self.lock ------------------------------------------------
@@ -97,6 +111,30 @@ class Ledger:
         self.changed.notify_all()
         for listener in self._listeners:
             listener()
+
+    def watch(self, task: Task, hook: Callable[[], None]) -> bool:
+        """Have ``hook()`` called once ``task`` ends or the pool breaks; False if one has already.
+
+        Takes the lock.  The hook runs under the lock, on whatever thread
+        ends the call, so it must neither block nor raise nor run the game's
+        code (``await task`` has it schedule a wake-up on its asyncio loop).
+        It is called once at most, and forgotten then; :meth:`unwatch`
+        forgets it sooner.
+        """
+        with self.lock:
+            if task.done() or self.broken is not None:
+                return False
+            self._watchers.setdefault(task, []).append(hook)
+            return True
+
+    def unwatch(self, task: Task, hook: Callable[[], None]) -> None:
+        """Forget a hook given to :meth:`watch`, if it has not been called yet (takes the lock)."""
+        with self.lock:
+            hooks = self._watchers.get(task)
+            if hooks is not None and hook in hooks:
+                hooks.remove(hook)
+                if not hooks:
+                    del self._watchers[task]
 
     def take(self, task: Task) -> None:
         """Record that a lane took a queued call: it may start at any moment now."""
@@ -144,13 +182,17 @@ class Ledger:
         """
         self._leave_flight(task)
         task._record_cancelled()
-        self.pending -= 1
+        if task._hears_every_end:
+            self._post_future(task)  # its Future hears of it too, off the lock
+        else:
+            self.pending -= 1
         self._settle(task.definition)
         self._release_key(task)
         if isinstance(task._delivery, delivery.Prepared):
             task._delivery.cancelled(task)
         if task._dependents:
             self.dependencies.ended(task)
+        self._ended(task)
         self.notify()
 
     def supersede(self, stale: Task, queue: CallQueue) -> None:
@@ -205,7 +247,11 @@ class Ledger:
         self.deferred.append(function)
 
     def close(self, queues: Iterable[CallQueue], cancel_pending: bool) -> None:
-        """Stop the pool taking calls (shutdown): no callback runs from now on."""
+        """Stop the pool taking calls (shutdown): no callback runs from now on.
+
+        A Future of ``PoolExecutor`` still hears of its call: it is no
+        callback of the game's, and one left pending would hang its waiter.
+        """
         if self.state is PoolState.RUNNING:
             self.state = PoolState.CLOSING
         for task in self.dependencies.take_all():  # the calls they wait for may never end now
@@ -214,9 +260,11 @@ class Ledger:
             for queue in queues:
                 for task in queue.take_all():
                     self.cancel(task)
-        self.pending -= len(self.completed) + len(self.to_post)
+        kept = [task for task in self.to_post if task._hears_every_end]  # Futures still hear
+        self.pending -= len(self.completed) + len(self.to_post) - len(kept)
         self.completed.clear()
         self.to_post.clear()
+        self.to_post.extend(kept)
         self.progressed.clear()
         self.deferred.clear()
         self.keyed.clear()
@@ -246,6 +294,10 @@ class Ledger:
             broken.__cause__ = error
             self.broken = broken
             self.state = PoolState.BROKEN
+            watchers, self._watchers = self._watchers, {}
+            for hooks in watchers.values():  # their calls may never end now: say so
+                for hook in hooks:
+                    hook()
             self.notify()
         return self.broken
 
@@ -262,7 +314,9 @@ class Ledger:
 
     def _file(self, task: Task) -> None:
         self._settle(task.definition)
-        if self.state is not PoolState.RUNNING:
+        if task._hears_every_end:
+            self._post_future(task)
+        elif self.state is not PoolState.RUNNING:
             self.pending -= 1  # shutdown() runs no callbacks
         elif task._posted:
             self.to_post.append(task)
@@ -270,7 +324,40 @@ class Ledger:
             self.completed.append(task)
         if task._dependents:  # after it: a dependent failing now is delivered after it
             self.dependencies.ended(task)
+        self._ended(task)
         # No notify here: lanes notify once for a whole batch of outcomes.
+
+    def _post_future(self, task: Task) -> None:
+        """File a call whose Future must be told of its end (finished, or cancelled)."""
+        self.to_post.append(task)
+        self._futures_in_to_post += 1
+
+    def _set_futures_aside(self) -> None:
+        """Move the calls whose Futures are due from ``to_post`` to ``to_settle``.
+
+        They keep no order with the events, so none waits behind an event
+        that cannot be posted yet.  The count spares a scan when there is none.
+        """
+        if self._futures_in_to_post:
+            queued = list(self.to_post)
+            self.to_post.clear()
+            for task in queued:
+                (self.to_settle if task._hears_every_end else self.to_post).append(task)
+            self._futures_in_to_post = 0
+
+    def wake_watchers(self, task: Task) -> None:
+        """Call the hooks of whoever watches ``task`` now, though it has not ended.
+
+        A call released from waiting whose arguments wait for a result
+        (``Dependencies.to_prepare``): an awaiter must prepare it.
+        """
+        self._ended(task)
+
+    def _ended(self, task: Task) -> None:
+        """Call the hooks of whoever watches ``task`` (see :meth:`watch`): it has ended."""
+        if self._watchers:
+            for hook in self._watchers.pop(task, ()):
+                hook()
 
     def _settle(self, definition: Definition) -> None:
         """One call on ``definition`` is over: lanes forget a version nothing needs."""
@@ -285,13 +372,17 @@ class Ledger:
     # -- delivery: never under self.lock -------------------------------------------------
 
     def post_and_request_update(self) -> None:
-        """Post finished event-type calls, then ask the game for an ``update()`` if one is due."""
+        """Post finished event-type calls, then ask the game for an ``update()`` if one is due.
+
+        Then complete the Futures that are due (:meth:`settle_futures`).
+        """
         with self._posting:
             self.post_finished()
             with self.lock:
                 due = self.state is PoolState.RUNNING and bool(self.completed or self.progressed)
             if due:
                 delivery.request_update(self.pool)
+        self.settle_futures()
 
     def post_finished(self) -> None:
         """Post the events of finished calls, in order, until one cannot be posted yet.
@@ -303,6 +394,7 @@ class Ledger:
         """
         while True:
             with self.lock:
+                self._set_futures_aside()  # their done-callbacks never run under _posting
                 if not self.to_post:
                     return
                 task = self.to_post[0]
@@ -318,9 +410,36 @@ class Ledger:
                 self.notify()
 
     def try_posting(self) -> None:
-        """Post what waits to be posted, unless a pool thread is doing so right now."""
+        """Post what waits to be posted, unless a pool thread is doing so right now.
+
+        Futures that are due are completed either way.
+        """
         if self._posting.acquire(blocking=False):
             try:
                 self.post_finished()
             finally:
                 self._posting.release()
+        self.settle_futures()
+
+    def settle_futures(self) -> None:
+        """Complete the Futures of the calls that ended (``PoolExecutor``), with no lock held.
+
+        Any thread may do it, several at once: Futures keep no order.  A
+        Future's done-callbacks are the game's code, which may wait for
+        another Future (settled meanwhile by another thread) or submit a
+        call (which the inline lane runs right there, settling its Future
+        on the way): so this holds neither the lock nor ``_posting``.  A
+        call counts as pending until its Future is completed.
+        """
+        while True:
+            with self.lock:
+                self._set_futures_aside()
+                if not self.to_settle:
+                    return
+                task = self.to_settle.popleft()
+            try:
+                task._deliver()  # opens the outcome here: off the lock
+            finally:
+                with self.lock:
+                    self.pending -= 1
+                    self.notify()

@@ -45,6 +45,7 @@ from pygame_async._core.caller import AsyncFunction
 from pygame_async._core.definitions import Definitions
 from pygame_async._core.dependencies import prepare_released
 from pygame_async._core.ensure import Ensure
+from pygame_async._core.executor import PoolExecutor
 from pygame_async._core.interrupts import blocking, install, protected, uninstall
 from pygame_async._core.ledger import Ledger, PoolState
 from pygame_async._core.pool_lanes import PoolLanes
@@ -276,6 +277,15 @@ class Pool:
         """Return how many calls were made and are not yet delivered (nor cancelled)."""
         return self._ledger.pending
 
+    def as_executor(self) -> PoolExecutor:
+        """Return a ``concurrent.futures.Executor`` view of the pool (a new one each time).
+
+        Its ``submit(fn, *args)`` defines ``fn`` once per function and returns
+        a Future completed without ``update()``; its ``shutdown()`` leaves the
+        pool running.  On the inline lane ``submit`` runs the call to its end.
+        """
+        return PoolExecutor(self)
+
     # -- workers ----------------------------------------------------------------
 
     def get_worker_count(self) -> int:
@@ -373,6 +383,11 @@ class Pool:
             elif task.state is TaskState.WAITING:
                 task.priority = priority
 
+    def _prepare_released(self) -> None:
+        """Give released calls their Task arguments' results and queue them (see dependencies)."""
+        if self._ledger.dependencies.to_prepare:
+            prepare_released(self._ledger)
+
     def _defer(self, function: Callable[[], object]) -> None:
         """Run ``function()`` (game code) in the next ``update()``."""
         with self._ledger.lock:
@@ -383,8 +398,7 @@ class Pool:
         deadline = None if timeout is None else time.monotonic() + timeout
         ledger = self._ledger
         while True:
-            if ledger.dependencies.to_prepare:
-                prepare_released(ledger)
+            self._prepare_released()
             with ledger.lock:
                 if task.done():
                     return True

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Generator, Hashable
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pygame_async._core import validate
-from pygame_async._core.delivery import Delivery
+from pygame_async._core.delivery import Delivery, FutureCompletion
 
 if TYPE_CHECKING:
     from pygame_async._core.definitions import Definition
@@ -47,12 +47,25 @@ class Outcome(Protocol):
         """Return ``(value, None)`` or ``(None, exception)`` for a call of ``name``."""
 
 
+class _Watching(Protocol):
+    """What a task asks of its pool's ledger to be told of its end (``Ledger.watch``)."""
+
+    def watch(self, task: Task, hook: Callable[[], None]) -> bool: ...
+
+    def unwatch(self, task: Task, hook: Callable[[], None]) -> None: ...
+
+
 class _TaskOwner(Protocol):
     _opening: threading.RLock
+
+    @property
+    def _ledger(self) -> _Watching: ...
 
     def _cancel(self, task: Task, kill: bool) -> bool: ...
 
     def _set_priority(self, task: Task, priority: int) -> None: ...
+
+    def _prepare_released(self) -> None: ...
 
     def _wait_until_done(self, task: Task, timeout: float | None) -> bool: ...
 
@@ -63,9 +76,10 @@ _NO_VALUE: Any = object()
 class Task:
     """A call made with ``call()``: its identity, state and outcome.
 
-    Its callback runs when ``update()`` delivers it; ``result()`` and
-    ``exception()`` let code that cannot wait for that (loading screens,
-    tests) block on the outcome instead.
+    Its callback runs when ``update()`` delivers it; ``await task`` (in an
+    asyncio loop), ``result()`` and ``exception()`` let code that cannot
+    wait for that (coroutines, loading screens, tests) have the outcome
+    sooner, without delivering it.
     """
 
     __slots__ = (
@@ -195,6 +209,22 @@ class Task:
         """
         self._owner._set_priority(self, validate.priority("Task.set_priority(priority)", priority))
 
+    def __await__(self) -> Generator[Any, None, Any]:
+        """``await task`` in an asyncio loop: the call's value, or its exception raised.
+
+        Works on every lane without ``update()``: the awaiting drives nothing
+        but the loop (on the inline lane it runs the lane's steps, giving the
+        loop a turn between two).  It delivers nothing either: the task's
+        callback still runs in a later ``update()``.  Raises
+        ``asyncio.CancelledError`` for a cancelled call (as awaiting a
+        cancelled Future does); cancelling the awaiting asyncio task cancels
+        the call (``cancel()``, never a kill).  See
+        :mod:`pygame_async._core.awaitable`.
+        """
+        from pygame_async._core import awaitable  # asyncio is imported only once something awaits
+
+        return awaitable.outcome(self).__await__()
+
     def on_progress(self, callback: Callable[[float, str | None], object]) -> Task:
         """Call ``callback(fraction, message)`` in ``update()`` when the function reports progress.
 
@@ -242,6 +272,21 @@ class Task:
         self.arguments = None
         self.state = TaskState.CANCELLED
 
+    # -- used by await (pygame_async._core.awaitable): they take the pool's lock ----
+
+    def _watch(self, hook: Callable[[], None]) -> bool:
+        """Have ``hook()`` called when the call ends (``Ledger.watch``); False if it has.
+
+        First, released calls whose arguments wait for a result get it (as
+        ``update()`` would), on this thread: this one may be among them.
+        """
+        self._owner._prepare_released()
+        return self._owner._ledger.watch(self, hook)
+
+    def _unwatch(self, hook: Callable[[], None]) -> None:
+        """Forget a hook given to :meth:`_watch` (it may have been called already)."""
+        self._owner._ledger.unwatch(self, hook)
+
     # -- delivery: never under the pool's lock -------------------------------------
 
     def _open_outcome(self) -> None:
@@ -267,6 +312,16 @@ class Task:
     @property
     def _posted(self) -> bool:
         return self._delivery.posted
+
+    @property
+    def _hears_every_end(self) -> bool:
+        """True if the delivery must hear of any end: a cancellation, an outcome after shutdown.
+
+        Only a Future's (``PoolExecutor``): one left pending would hang
+        whoever waits on it.  The ledger files such a task for posting
+        whatever its end.
+        """
+        return type(self._delivery) is FutureCompletion
 
     def _report_progress(self) -> None:
         """Run the progress callback with the latest report (in ``update()``)."""

@@ -56,6 +56,7 @@ class ProcessLane:
 
     kind = "process"
     in_game_process = False
+    self_driving = True  # the I/O thread reads replies when the game does not
 
     def __init__(
         self,
