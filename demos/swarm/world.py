@@ -284,10 +284,10 @@ def survey_steps(cells: bytes, spawn: int, seed: int, width: int = WORLD_W) -> S
     nearest = array("i", [-1]) * len(cells)
     frontier: list[int] = []  # the region's tiles first, in order
     for start in range(0, len(cells), _TILES_PER_STEP):
-        inside = list(compress(range(start, start + _TILES_PER_STEP), region[start:]))
-        for i in inside:
+        tiles = list(compress(range(start, start + _TILES_PER_STEP), region[start:]))
+        for i in tiles:
             nearest[i] = i
-        frontier += inside
+        frontier += tiles
         yield
     spawn_tiles = _pick(frontier, spawn, random.Random(seed), width)
     tiles_left = _TILES_PER_STEP
