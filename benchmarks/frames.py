@@ -1,8 +1,8 @@
-"""Workload 6: the swarm demo's frame times with pygame_async, with ``--sync``, and with none.
+"""Workload 6: the swarm demo's frame times on each lane of pygame_async, with ``--sync``, and none.
 
 The demo runs headless in a fresh process each way, as::
 
-    python -m demos.swarm --headless --frames N --json FILE [--sync | --no-paths]
+    python -m demos.swarm --headless --frames N --json FILE [--lane L | --sync | --no-paths]
 
 and reports every frame's time in FILE (run through ``demo_probe``, which
 adds a watchdog for hangs).  The median and p99 are computed here from that
@@ -30,7 +30,9 @@ from benchmarks.targets import DEMO_NONE
 REPO = Path(__file__).resolve().parent.parent
 PROBE = "benchmarks.demo_probe"  # the demo itself, with a watchdog that says where it hung
 MODES = (
-    ("async (pygame_async)", ()),
+    ("async (pygame_async)", ()),  # on worker processes, the default lane
+    ("async, thread lane (--lane thread)", ("--lane", "thread")),
+    ("async, inline lane (--lane inline)", ("--lane", "inline")),
     ("sync (--sync)", ("--sync",)),
     (DEMO_NONE, ("--no-paths",)),
 )

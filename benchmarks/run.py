@@ -1,8 +1,10 @@
 """Run the benchmark suite: ``python -m benchmarks.run [--quick] [--json FILE] ...``.
 
 Each pool in turn is started with two workers, warmed up, put through every
-workload and shut down; start-up is then measured in fresh processes and the
-swarm demo is run three ways.  One table per workload compares the pools,
+workload and shut down (pygame_async's thread and inline lanes through the
+tiny-call and round-trip ones only); start-up is then measured in fresh
+processes and the swarm demo is run on each lane of pygame_async, with
+``--sync`` and without pathfinding.  One table per workload compares the pools,
 with a ratio against ProcessPoolExecutor and a PASS/MISS column for
 pygame_async's targets (``targets.py``).  Exits non-zero if anything returned
 a wrong result or failed, so ``--quick`` doubles as a check of the suite;
@@ -149,7 +151,12 @@ def run_workload(runner: Runner, workload: Workload, config: Config) -> list[Row
 def run_pool(runner_type: type[Runner], workloads: list[Workload], config: Config) -> list[Row]:
     """The workloads on one pool, which is shut down afterwards whatever happens."""
     label = runner_type.label
-    mine = [w for w in workloads if w.only is None or issubclass(runner_type, w.only)]
+    mine = [
+        w
+        for w in workloads
+        if (w.only is None or issubclass(runner_type, w.only))
+        and (runner_type.workloads is None or w.key in runner_type.workloads)
+    ]
     if runner_type.unavailable:
         return [Row(w.key, label, None, runner_type.unavailable) for w in mine]
     progress(f"running {label} ...")
@@ -182,8 +189,8 @@ def run_startup(config: Config) -> list[Row]:
 
 
 def run_frames(config: Config, plot: Path | None) -> tuple[list[Row], str]:
-    """Frame-time rows of the demo run three ways, and what became of the plot."""
-    progress("running the swarm demo three ways ...")
+    """Frame-time rows of the demo, each way of frames.MODES, and what became of the plot."""
+    progress(f"running the swarm demo {len(frames.MODES)} ways ...")
     runs = frames.run_demo(config)
     rows = [Row("frames", run.label, run.metrics, run.note) for run in runs]
     series = {run.label: run.frame_times_ms for run in runs if run.frame_times_ms}

@@ -40,6 +40,7 @@ class Runner(abc.ABC):
     modes: tuple[str, ...] = ("",)  # ways to wait for one result, measured separately
     mode = ""
     unavailable: str | None = None  # why this pool cannot run here, e.g. not installed
+    workloads: frozenset[str] | None = None  # the only workloads it runs; None: all that apply
 
     @abc.abstractmethod
     def start(self) -> None:
@@ -103,7 +104,7 @@ class _Slot:
 
 
 class PygameAsyncRunner(Runner):
-    """pygame_async: define once, call with a callback, deliver in ``update()``.
+    """pygame_async on worker processes: define once, call with a callback, deliver in ``update()``.
 
     Mode ``update`` waits for one result like an uncapped game loop, calling
     ``pool.update()`` without sleeping; mode ``wait`` calls ``pool.wait()``.
@@ -113,9 +114,10 @@ class PygameAsyncRunner(Runner):
     sends_surfaces = True
     modes = ("update", "wait")
     mode = "update"
+    lane = "process"
 
     def start(self) -> None:
-        self._pool = pygame_async.Pool(WORKERS)
+        self._pool = pygame_async.Pool(WORKERS, lane=self.lane)
 
     @property
     def pool(self) -> pygame_async.Pool:
@@ -158,6 +160,22 @@ class PygameAsyncRunner(Runner):
     def _wait(self) -> None:
         if not self._pool.wait(TIMEOUT):
             raise TimeoutError(f"pygame_async: calls still pending after {TIMEOUT} s")
+
+
+class PygameAsyncThreadRunner(PygameAsyncRunner):
+    """pygame_async on its thread lane: ``WORKERS`` threads of this process."""
+
+    label = "pygame_async, thread lane"
+    lane = "thread"
+    workloads = frozenset({"tiny", "round_trip"})
+
+
+class PygameAsyncInlineRunner(PygameAsyncRunner):
+    """pygame_async on its inline lane: calls run inside ``update()`` and ``wait()``, here."""
+
+    label = "pygame_async, inline lane"
+    lane = "inline"
+    workloads = frozenset({"tiny", "round_trip"})
 
 
 class _ExecutorRunner(Runner):
@@ -228,6 +246,8 @@ class LokyRunner(_ExecutorRunner):
 
 RUNNERS: tuple[type[Runner], ...] = (
     PygameAsyncRunner,
+    PygameAsyncThreadRunner,
+    PygameAsyncInlineRunner,
     ProcessPoolRunner,
     MultiprocessingRunner,
     LokyRunner,

@@ -31,7 +31,14 @@ class Section:
 
 
 SECTIONS = (
-    Section("tiny", "tiny calls: {tiny_calls:,} x + 1, all submitted at once", PPE),
+    Section(
+        "tiny",
+        "tiny calls: {tiny_calls:,} x + 1, all submitted at once",
+        PPE,
+        f"pygame_async, thread lane: Pool({WORKERS}, lane='thread'), threads of this process; "
+        f"inline lane: Pool({WORKERS}, lane='inline'), the calls run inside update() and "
+        "wait(), on this thread",
+    ),
     Section(
         "round_trip",
         "idle round trip: {round_trips:,} x + 1 one at a time, call() to callback",
@@ -86,7 +93,8 @@ SECTIONS = (
         "frames",
         "frames: the swarm demo, headless, {demo_frames:,} frames each way",
         DEMO_NONE,
-        "frame time: the main thread's work per frame, as the demo measures it",
+        "frame time: the main thread's work per frame, as the demo measures it, each with "
+        "update(budget=0.004), the inline lane's share of a frame",
         ratio_metric="p99 ms",
     ),
 )

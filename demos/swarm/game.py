@@ -8,16 +8,26 @@ Everything slow runs on pygame_async's workers, and comes back two ways:
 
 The grid reaches the workers once per world, inside the definition of
 ``find_path``, not with each of the hundreds of calls that use it.
+
+The slow functions are defined in their sliced form (generator functions, see
+:mod:`demos.swarm.slicing`), so the same game runs on every lane of
+pygame_async: on worker processes (the default), on threads, or inline, in
+slices inside each frame's ``update(budget=...)``, as in a web build.  The
+game itself is :func:`play`, a generator that yields after every frame:
+:func:`run` steps through it, and ``main.py`` (pygbag's entry point) awaits
+``asyncio.sleep(0)`` between its frames.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import logging
 import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -26,7 +36,7 @@ import pygame
 import pygame_async
 from demos.swarm.loading import Art, load_art
 from demos.swarm.overlay import FrameStats, Overlay
-from demos.swarm.pathfinding import find_path
+from demos.swarm.pathfinding import find_path, plan_path
 from demos.swarm.units import Swarm, Tile, Unit
 from demos.swarm.view import SCREEN_SIZE, TILE_PX, WorldView, tile_at
 from demos.swarm.window import Window, check_display
@@ -37,8 +47,8 @@ from demos.swarm.world import (
     WORLD_W,
     Grid,
     Survey,
-    generate_chunk,
-    survey,
+    generate_chunk_steps,
+    survey_steps,
 )
 
 UNITS = 300
@@ -49,6 +59,11 @@ PATHS_PER_FRAME = 12  # path requests made (async), or paths planned (sync), per
 # the next.  More would only make a new goal cancel more of them.
 PENDING_PER_WORKER = 6
 CHUNK_READY = pygame.event.custom_type()  # pygame_async posts it when a chunk is generated
+UPDATE_BUDGET = 0.004
+"""Seconds each frame's ``update()`` may take: on the inline lane, the slices of
+A* and of the caves run in it; on the others it only bounds the callbacks.
+Most of a 60 fps frame stays the game's own."""
+WEB = sys.platform in ("emscripten", "wasi")  # a web build: pygame_async's lane is inline there
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +74,8 @@ class Options:
 
     seed: int = 1
     workers: int = max(1, (os.cpu_count() or 2) - 1)  # leave a core to the game itself
+    lane: str | None = None  # pygame_async's lane; None: its default (inline on the web)
+    budget: float = UPDATE_BUDGET  # for each frame's update()
     sync: bool = False  # plan paths on the main thread, as a game without pygame_async would
     paths: bool = True  # False: plan no path at all (the baseline for frame-time measurements)
     record: bool = False  # keep every path delivered, and the worlds, to check them afterwards
@@ -112,8 +129,10 @@ class Game:
         self.chunks: dict[pygame_async.Task, tuple[int, int]] = {}
         # find_path for the finished world, to run here: on_survey sets it.
         self.plan: Callable[[Tile, Tile], list[Tile] | None] | None = None
-        pygame_async.define("generate_chunk", generate_chunk)
-        pygame_async.define("survey", survey)
+        # Sliced (generator functions): on the inline lane a chunk or a survey
+        # never holds a frame; other lanes run each call whole.
+        pygame_async.define("generate_chunk", generate_chunk_steps)
+        pygame_async.define("survey", survey_steps)
         self.regenerate(options.seed)
 
     # -- the world ------------------------------------------------------------------------
@@ -162,8 +181,9 @@ class Game:
             self.worlds[seed] = cells
         # Redefining replaces the pathfinder, on every worker, for the calls made
         # from now on: the 38 KB grid crosses once per worker, not once per call.
+        # The pool gets A* sliced; --sync (and S) run the same A* whole, here.
         self.plan = functools.partial(find_path, cells, WORLD_W, WORLD_H)
-        pygame_async.define("find_path", self.plan)
+        pygame_async.define("find_path", functools.partial(plan_path, cells, WORLD_W, WORLD_H))
         if not self.swarm.units:
             self.swarm.spawn(result.spawn)
         for unit in self.swarm.units:
@@ -258,8 +278,8 @@ class Game:
 
     # -- the frame ------------------------------------------------------------------------
 
-    def run(self, frames: int | None, script: Script | None) -> None:
-        """Play until the player quits, or for ``frames`` frames."""
+    def play_frames(self, frames: int | None, script: Script | None) -> Generator[None, None, None]:
+        """Play until the player quits, or for ``frames`` frames; yield after each frame."""
         frame = 0
         self.stats.began = time.perf_counter()
         while frames is None or frame < frames:
@@ -269,13 +289,15 @@ class Game:
             if not all(map(self.handle, pygame.event.get())):
                 break  # the player quits
             self.request_paths()
-            self.stats.calls_done += pygame_async.update()  # path and survey callbacks run here
+            # Path and survey callbacks run here; on the inline lane, the calls too.
+            self.stats.calls_done += pygame_async.update(self.options.budget)
             self.swarm.walk(SPEED)
             self.draw()
             self.window.present()
             self.stats.add(time.perf_counter() - started)  # the frame's work, without the wait
             self.clock.tick(FPS)
             frame += 1
+            yield
         self.stats.ended = time.perf_counter()
 
     def handle(self, event: pygame.event.Event) -> bool:
@@ -316,7 +338,10 @@ class Game:
         elif self.sync:
             mode = "paths: SYNC, A* on the main thread"
         else:
-            mode = "paths: async, A* on the workers"
+            mode = {
+                "inline": "paths: inline, A* in slices inside update()",
+                "thread": "paths: async, A* on threads",
+            }.get(lane_of(self.options), "paths: async, A* on the workers")
         return [
             f"{self.clock.get_fps():3.0f} fps   calls pending: {pygame_async.get_pending_count()}"
             f"   workers: {pygame_async.get_worker_count()}",
@@ -333,19 +358,27 @@ Script = Callable[[int], object]
 """Called at the start of every frame with the frame's number: the headless player."""
 
 
-def run(
+def lane_of(options: Options) -> str:
+    """Return the lane the game's pool runs on: the one asked for, else pygame_async's default."""
+    return options.lane or ("inline" if WEB else "process")
+
+
+def play(
     options: Options,
     frames: int | None = None,
     script: Script | None = None,
     finish: Callable[[Game], object] | None = None,
     *,
     windowed: bool = False,
-) -> None:
-    """Open the window, load the assets, play; ``finish(game)`` runs before anything closes.
+) -> Generator[None, None, None]:
+    """Play the whole game, yielding after each frame: the window, loading, play, the end.
 
-    ``windowed``: for a player, a window fitted to the desktop; NoDisplayError
-    (before any worker starts) if SDL has no display to show it on.  Else a
-    window of the canvas's size, as headless runs and tests want.
+    ``finish(game)`` runs after the last frame, before anything closes.
+    ``windowed``: for a player, a window fitted to the desktop (on the web, the
+    canvas itself: the page scales it); NoDisplayError (before any worker
+    starts) if SDL has no display to show it on.  Else a window of the
+    canvas's size, as headless runs and tests want.  Closing the generator
+    early (the player left) shuts everything down as its end would.
     """
     pygame.init()
     desktop = None
@@ -355,24 +388,38 @@ def run(
         except BaseException:
             pygame.quit()
             raise
-        desktop = pygame.display.get_desktop_sizes()[0]
+        desktop = None if WEB else pygame.display.get_desktop_sizes()[0]
     window = Window(SCREEN_SIZE, desktop)
     pygame.display.set_caption("pygame_async: swarm")
     clock = pygame.time.Clock()
-    pygame_async.load(options.workers)
     try:
-        art = load_art(window, clock)
+        pygame_async.load(options.workers, lane=options.lane)
+        art = yield from load_art(window, clock)
         if art is None:
             return
         game = Game(window, clock, art, options)
         # What is loaded by now lives as long as the game.  Freezing it spares
-        # the garbage collector's rare full passes from walking it all again: a
-        # 40 ms frame here, the worst a frame of this game would otherwise have.
+        # the garbage collector's rare full passes from walking it all again,
+        # which would otherwise make this game's slowest frame by far.
         gc.freeze()
-        game.run(frames, script)
+        yield from game.play_frames(frames, script)
         if finish is not None:
             finish(game)
     finally:
         pygame_async.shutdown(cancel_pending=True)  # whatever happened: no worker outlives it
         pygame.quit()
         gc.unfreeze()  # for a caller that goes on, as the tests do
+
+
+def run(
+    options: Options,
+    frames: int | None = None,
+    script: Script | None = None,
+    finish: Callable[[Game], object] | None = None,
+    *,
+    windowed: bool = False,
+) -> None:
+    """Play :func:`play` through, frame after frame, on this thread."""
+    with contextlib.closing(play(options, frames, script, finish, windowed=windowed)) as steps:
+        for _ in steps:
+            pass

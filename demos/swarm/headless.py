@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import multiprocessing
 import os
 import random
 import statistics
+import sys
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pygame
 
 import pygame_async
-from demos.swarm.game import Game, Options, run
+from demos.swarm.game import Game, Options, lane_of, play
 from demos.swarm.overlay import percentile
 from demos.swarm.pathfinding import is_valid_path
+from demos.swarm.slicing import run_whole
 from demos.swarm.view import SCREEN_SIZE
 from demos.swarm.world import WORLD_H, WORLD_W
 
@@ -51,6 +53,17 @@ def main(
     dump_paths: Path | None = None,
 ) -> dict[str, Any]:
     """Play ``frames`` frames headless with the scripted player; print and return the summary."""
+    return run_whole(play_headless(options, frames, json_file, screenshot, dump_paths))
+
+
+def play_headless(
+    options: Options,
+    frames: int,
+    json_file: Path | None = None,
+    screenshot: Path | None = None,
+    dump_paths: Path | None = None,
+) -> Generator[None, None, dict[str, Any]]:
+    """:func:`main`, one frame per step (see :func:`demos.swarm.game.play`)."""
     # SDL's dummy drivers need neither a screen nor a sound card.
     os.environ["SDL_VIDEODRIVER"] = "dummy"
     os.environ["SDL_AUDIODRIVER"] = "dummy"
@@ -62,7 +75,7 @@ def main(
             pygame.image.save(game.screen, str(screenshot))
         stats = game.stats
         summary["calls_per_second"] = stats.calls_done / (stats.ended - stats.began)
-        summary["worker_pids"] = [child.pid for child in multiprocessing.active_children()]
+        summary["worker_pids"] = worker_pids()
         # Deliver the calls still pending, so that every path asked for is accounted for.
         summary["drained"] = pygame_async.wait(DRAIN_TIMEOUT)
         summary.update(summarize(game))
@@ -70,12 +83,24 @@ def main(
             records = [record._asdict() for record in game.records]
             dump_paths.write_text(json.dumps({"paths": records}))
 
-    run(options, frames, ScriptedPlayer(options.seed), finish)
-    summary["workers_left"] = len(multiprocessing.active_children())  # after shutdown(): 0
+    yield from play(options, frames, ScriptedPlayer(options.seed), finish)
+    summary["workers_left"] = len(worker_pids())  # after shutdown(): 0
     print(describe(summary))
     if json_file is not None:
         json_file.write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def worker_pids() -> list[int]:
+    """Return the worker processes alive: none unless ``multiprocessing`` was imported.
+
+    A web build has no ``multiprocessing`` to import, and the thread and
+    inline lanes need none.
+    """
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None:
+        return []
+    return [child.pid for child in multiprocessing.active_children()]
 
 
 def summarize(game: Game) -> dict[str, Any]:
@@ -87,6 +112,8 @@ def summarize(game: Game) -> dict[str, Any]:
     )
     return {
         "mode": "no-paths" if not game.options.paths else "sync" if game.sync else "async",
+        "lane": lane_of(game.options),
+        "budget": game.options.budget,
         "workers": game.options.workers,
         "frames": len(times),
         "frame_ms": {
@@ -104,7 +131,8 @@ def describe(summary: dict[str, Any]) -> str:
     """Format the summary for people."""
     ms, paths = summary["frame_ms"], summary["paths"]
     return (
-        f"{summary['frames']} frames, {summary['mode']}, {summary['workers']} workers: "
+        f"{summary['frames']} frames, {summary['mode']}, {summary['lane']} lane, "
+        f"{summary['workers']} workers: "
         f"frame time median {ms['median']:.2f} ms, p99 {ms['p99']:.2f} ms, "
         f"max {ms['max']:.2f} ms\n"
         f"paths: {paths['delivered']} delivered ({paths['valid']} valid) of "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,11 @@ class Art:
     sounds: dict[str, pygame.mixer.Sound]  # empty without an audio device: the game stays silent
 
 
-def load_art(window: Window, clock: pygame.time.Clock) -> Art | None:
-    """Load every asset behind a progress bar; None if the player quits meanwhile."""
+def load_art(window: Window, clock: pygame.time.Clock) -> Generator[None, None, Art | None]:
+    """Load every asset behind a progress bar, yielding after each frame of it.
+
+    Returns the Art, or None if the player quits meanwhile.
+    """
     sounds = SOUNDS if _audio_ready() else {}
     batch = assets.load(IMAGES | sounds, on_error=_log_failure, convert=True)
     font = pygame.font.Font(None, 28)
@@ -56,6 +60,7 @@ def load_art(window: Window, clock: pygame.time.Clock) -> Art | None:
         _draw_progress(window.canvas, font, batch.fraction)
         window.present()
         clock.tick(60)
+        yield
     return _prepare(batch.assets)
 
 

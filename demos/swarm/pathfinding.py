@@ -5,6 +5,11 @@ else is wall), so a worker needs neither pygame nor any global state to plan.
 Units move in 8 directions but never cut a corner: a diagonal step is allowed
 only when both orthogonal tiles beside it are floor, so a unit never clips a
 wall's corner.
+
+:func:`plan_path` is the A* the game defines with pygame_async: a generator
+function that yields every :data:`EXPANSIONS_PER_STEP` tiles it expands, so
+on the inline lane (a web build) a path is planned a slice at a time across
+frames.  :func:`find_path` runs it whole.
 """
 
 from __future__ import annotations
@@ -14,7 +19,17 @@ from collections.abc import Sequence
 from heapq import heappop, heappush
 from itertools import pairwise
 
+from demos.swarm.slicing import Steps, run_whole
+
 Tile = tuple[int, int]
+
+EXPANSIONS_PER_STEP = 100
+"""Tiles :func:`plan_path` expands between two yields.
+
+Small enough that one step (the first one also builds the search's arrays)
+takes a small part of a frame's budget on the inline lane, large enough that
+stepping costs little beside the search (README: Web builds, the demo).
+"""
 
 _DIAGONAL = math.sqrt(2)
 _OCTILE = _DIAGONAL - 1  # extra cost of a diagonal step over an orthogonal one
@@ -38,6 +53,17 @@ def find_path(
     Orthogonal steps cost 1 and diagonal steps sqrt(2).  Returns every tile of
     the path, ``start`` and ``goal`` included, or ``None`` when either end is
     a wall or out of the grid, or when ``goal`` cannot be reached.
+    """
+    return run_whole(plan_path(grid_bytes, width, height, start, goal))
+
+
+def plan_path(
+    grid_bytes: bytes, width: int, height: int, start: Tile, goal: Tile
+) -> Steps[list[Tile] | None]:
+    """:func:`find_path`, sliced: yields every :data:`EXPANSIONS_PER_STEP` expansions.
+
+    Its return value (a generator's: ``StopIteration.value``, or a
+    pygame_async call's result) is :func:`find_path`'s.
     """
     if len(grid_bytes) != width * height:
         raise ValueError(f"expected {width * height} tiles, got {len(grid_bytes)}")
@@ -71,6 +97,7 @@ def find_path(
     # in open caves where many paths tie.
     heap: list[tuple[float, float, int]] = [(0.0, 0.0, src)]
     push, pop = heappush, heappop  # local names are faster in the hot loop
+    expansions_left = EXPANSIONS_PER_STEP
 
     while heap:
         _, _, here = pop(heap)
@@ -79,6 +106,10 @@ def find_path(
         if closed[here]:
             continue  # a stale entry: this tile was already reached more cheaply
         closed[here] = 1
+        expansions_left -= 1
+        if not expansions_left:
+            expansions_left = EXPANSIONS_PER_STEP
+            yield  # the end of a step: on the inline lane, maybe of this frame's share
         here_cost = cost[here]
         for offset, step_cost, side_a, side_b in steps:
             there = here + offset

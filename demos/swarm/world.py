@@ -6,6 +6,11 @@ process can build any chunk, in any order, and the chunks still meet without
 seams: :func:`generate_chunk` and :func:`generate_world` give the same tiles.
 Once a world is complete, :func:`survey` finds its largest cave, where units
 and goals belong.
+
+The game defines the sliced versions, :func:`generate_chunk_steps` and
+:func:`survey_steps`: generator functions that yield every small amount of
+work, so that on the inline lane (a web build) no frame waits for a whole
+chunk or survey (see :mod:`demos.swarm.slicing`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from __future__ import annotations
 import random
 from array import array
 from collections.abc import Sequence
+from itertools import compress
 from typing import NamedTuple
+
+from demos.swarm.slicing import Steps, run_whole
 
 TILE_SIZE = 16  # pixels per tile side
 WORLD_W = 240  # world width in tiles
@@ -36,6 +44,11 @@ _MARGIN = _SMOOTH_STEPS
 
 _MASK32 = 0xFFFFFFFF
 _WALL_BELOW = int(_WALL_CHANCE * (1 << 32))
+
+# Work between two yields of the sliced functions, each a small part of a
+# frame's budget on the inline lane: rows of noise, and tiles of a flood fill.
+_NOISE_ROWS_PER_STEP = 10
+_TILES_PER_STEP = 500
 
 
 def _noise(seed: int, x: int, y: int) -> int:
@@ -68,22 +81,29 @@ def _smooth(rows: list[list[int]]) -> list[list[int]]:
     ]
 
 
-def _generate_area(seed: int, x0: int, y0: int, w: int, h: int) -> bytearray:
-    """Generate the ``w`` x ``h`` tiles whose top-left tile is ``(x0, y0)``, row-major."""
+def _generate_area(seed: int, x0: int, y0: int, w: int, h: int) -> Steps[bytearray]:
+    """Generate the ``w`` x ``h`` tiles whose top-left tile is ``(x0, y0)``, row-major.
+
+    Yields after every few rows of noise and after each smoothing step.
+    """
     left, top = x0 - _MARGIN, y0 - _MARGIN
-    # Tiles outside the world start as wall and stay wall: each has at least 6
-    # walls among its 9, so the world is framed by solid rock in every window.
-    rows = [
-        [
-            WALL
-            if not (0 <= x < WORLD_W and 0 <= y < WORLD_H) or _noise(seed, x, y) < _WALL_BELOW
-            else FLOOR
-            for x in range(left, x0 + w + _MARGIN)
-        ]
-        for y in range(top, y0 + h + _MARGIN)
-    ]
+    rows = []
+    for y in range(top, y0 + h + _MARGIN):
+        # Tiles outside the world start as wall and stay wall: each has at least 6
+        # walls among its 9, so the world is framed by solid rock in every window.
+        rows.append(
+            [
+                WALL
+                if not (0 <= x < WORLD_W and 0 <= y < WORLD_H) or _noise(seed, x, y) < _WALL_BELOW
+                else FLOOR
+                for x in range(left, x0 + w + _MARGIN)
+            ]
+        )
+        if len(rows) % _NOISE_ROWS_PER_STEP == 0:
+            yield
     for _ in range(_SMOOTH_STEPS):
         rows = _smooth(rows)
+        yield
 
     out = bytearray()
     for y in range(y0, y0 + h):
@@ -103,9 +123,14 @@ def generate_chunk(seed: int, cx: int, cy: int) -> bytes:
     A pure function of its arguments, so it can run in any worker process.
     Returns ``CHUNK * CHUNK`` bytes, row-major, each ``FLOOR`` or ``WALL``.
     """
+    return run_whole(generate_chunk_steps(seed, cx, cy))
+
+
+def generate_chunk_steps(seed: int, cx: int, cy: int) -> Steps[bytes]:
+    """:func:`generate_chunk`, sliced: it yields between steps and returns the chunk."""
     if not (0 <= cx < CHUNKS_X and 0 <= cy < CHUNKS_Y):
         raise ValueError(f"chunk ({cx}, {cy}) is outside the {CHUNKS_X}x{CHUNKS_Y} world")
-    return bytes(_generate_area(seed, cx * CHUNK, cy * CHUNK, CHUNK, CHUNK))
+    return bytes((yield from _generate_area(seed, cx * CHUNK, cy * CHUNK, CHUNK, CHUNK)))
 
 
 def generate_world(seed: int) -> bytes:
@@ -113,7 +138,7 @@ def generate_world(seed: int) -> bytes:
 
     Gives exactly the tiles that the chunks of :func:`generate_chunk` give.
     """
-    return bytes(_generate_area(seed, 0, 0, WORLD_W, WORLD_H))
+    return bytes(run_whole(_generate_area(seed, 0, 0, WORLD_W, WORLD_H)))
 
 
 class Grid:
@@ -167,15 +192,29 @@ def largest_region(grid: Grid) -> bytearray:
     possible where the two orthogonal steps are, and 4-connected tiles are
     exactly the ones a unit can walk between.
     """
+    return run_whole(_largest_region_steps(grid))
+
+
+def _largest_region_steps(grid: Grid) -> Steps[bytearray]:
+    """:func:`largest_region`, sliced: yields every ``_TILES_PER_STEP`` tiles looked at."""
     w, h, cells = grid.width, grid.height, grid.cells
     seen = bytearray(len(cells))
     best: list[int] = []
+    tiles_left = _TILES_PER_STEP
     for first in range(len(cells)):
+        tiles_left -= 1
+        if not tiles_left:
+            tiles_left = _TILES_PER_STEP
+            yield
         if cells[first] != FLOOR or seen[first]:
             continue
         seen[first] = 1
         region = [first]
         for i in region:  # the list grows while we walk it: a breadth-first flood fill
+            tiles_left -= 1
+            if not tiles_left:
+                tiles_left = _TILES_PER_STEP
+                yield
             x = i % w
             for j, inside in (
                 (i - 1, x > 0),
@@ -189,8 +228,10 @@ def largest_region(grid: Grid) -> bytearray:
         if len(region) > len(best):
             best = region
     mask = bytearray(len(cells))
-    for i in best:
-        mask[i] = 1
+    for start in range(0, len(best), _TILES_PER_STEP):
+        for i in best[start : start + _TILES_PER_STEP]:
+            mask[i] = 1
+        yield
     return mask
 
 
@@ -204,10 +245,14 @@ def random_floor_tiles(
     :func:`largest_region`) to skip recomputing it.
     """
     mask = largest_region(grid) if region is None else region
-    tiles = [i for i, inside in enumerate(mask) if inside]
+    return _pick(list(compress(range(len(mask)), mask)), n, rng, grid.width)
+
+
+def _pick(tiles: list[int], n: int, rng: random.Random, width: int) -> list[tuple[int, int]]:
+    """Pick ``n`` distinct tiles of ``tiles`` (flat indices, in order), as ``(x, y)``."""
     if n > len(tiles):
         raise ValueError(f"asked for {n} tiles, the largest region has only {len(tiles)}")
-    return [(i % grid.width, i // grid.width) for i in rng.sample(tiles, n)]
+    return [(i % width, i // width) for i in rng.sample(tiles, n)]
 
 
 class Survey(NamedTuple):
@@ -227,13 +272,30 @@ def survey(cells: bytes, spawn: int, seed: int, width: int = WORLD_W) -> Survey:
     ``cells`` are the world's tiles, row-major, ``width`` to a row.  Takes
     about 0.1 s of plain Python, which is why the game runs it in a worker.
     """
+    return run_whole(survey_steps(cells, spawn, seed, width))
+
+
+def survey_steps(cells: bytes, spawn: int, seed: int, width: int = WORLD_W) -> Steps[Survey]:
+    """:func:`survey`, sliced: yields every ``_TILES_PER_STEP`` tiles, returns the Survey."""
     grid = Grid(width, len(cells) // width, cells)
-    region = largest_region(grid)
+    region = yield from _largest_region_steps(grid)
     # A breadth-first flood from every region tile at once, through floor and
     # wall alike: each tile is reached first from its nearest region tile.
-    nearest = array("i", (i if inside else -1 for i, inside in enumerate(region)))
-    frontier = [i for i, inside in enumerate(region) if inside]
+    nearest = array("i", [-1]) * len(cells)
+    frontier: list[int] = []  # the region's tiles first, in order
+    for start in range(0, len(cells), _TILES_PER_STEP):
+        tiles = list(compress(range(start, start + _TILES_PER_STEP), region[start:]))
+        for i in tiles:
+            nearest[i] = i
+        frontier += tiles
+        yield
+    spawn_tiles = _pick(frontier, spawn, random.Random(seed), width)
+    tiles_left = _TILES_PER_STEP
     for i in frontier:  # the list grows while we walk it
+        tiles_left -= 1
+        if not tiles_left:
+            tiles_left = _TILES_PER_STEP
+            yield
         x = i % width
         for j, inside in (
             (i - 1, x > 0),
@@ -244,4 +306,4 @@ def survey(cells: bytes, spawn: int, seed: int, width: int = WORLD_W) -> Survey:
             if inside and nearest[j] < 0:
                 nearest[j] = nearest[i]
                 frontier.append(j)
-    return Survey(nearest, random_floor_tiles(grid, spawn, random.Random(seed), region))
+    return Survey(nearest, spawn_tiles)

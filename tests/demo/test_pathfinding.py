@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from demos.swarm.pathfinding import find_path, is_valid_path
+from demos.swarm.pathfinding import EXPANSIONS_PER_STEP, find_path, is_valid_path, plan_path
+from demos.swarm.slicing import run_whole
 from demos.swarm.world import (
     WORLD_H,
     WORLD_W,
@@ -163,6 +164,42 @@ def test_paths_in_the_generated_world() -> None:
         assert is_valid_path(data, WORLD_W, WORLD_H, path, start, goal)
     start, goal = random_floor_tiles(grid, 2, rng, mask)
     check_shortest(data, WORLD_W, WORLD_H, start, goal)
+
+
+def test_plan_path_yields_every_few_expansions_and_returns_find_paths_path() -> None:
+    # A corridor: A* closes each tile before the goal exactly once, so it
+    # expands length - 1 tiles and yields after every EXPANSIONS_PER_STEP.
+    length = 3 * EXPANSIONS_PER_STEP + EXPANSIONS_PER_STEP // 2
+    grid, w, h = parse("." * length)
+    steps = plan_path(grid, w, h, (0, 0), (length - 1, 0))
+    yields = 0
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            path = stop.value
+            break
+        yields += 1
+    assert yields == 3
+    assert path == [(x, 0) for x in range(length)] == find_path(grid, w, h, (0, 0), (length - 1, 0))
+
+
+def test_plan_path_steps_give_find_paths_paths_in_the_world() -> None:
+    grid = Grid(cells=generate_world(3))
+    data = grid.to_bytes()
+    rng = random.Random(11)
+    for _ in range(5):
+        start, goal = random_floor_tiles(grid, 2, rng, largest_region(grid))
+        steps = plan_path(data, WORLD_W, WORLD_H, start, goal)
+        assert run_whole(steps) == find_path(data, WORLD_W, WORLD_H, start, goal)
+
+
+def test_plan_path_checks_its_input_when_it_starts() -> None:
+    grid, w, h = parse("...", "...")
+    steps = plan_path(grid, w, h + 1, (0, 0), (1, 1))  # a generator: nothing runs yet
+    with pytest.raises(ValueError, match="expected 9 tiles"):
+        next(steps)
+    assert list(plan_path(grid, w, h, (0, 0), (5, 5))) == []  # no step: None at once
 
 
 @pytest.fixture

@@ -6,25 +6,21 @@ its own world, and leave no worker process behind.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pygame
 import pytest
 import whitebox
-from helpers import pid_alive
+from played import check_dumped_paths, play
 
 import pygame_async
 from demos.swarm import game, headless
 from demos.swarm.headless import ScriptedPlayer
 from demos.swarm.overlay import percentile
-from demos.swarm.pathfinding import is_valid_path
 from demos.swarm.units import Unit
 from demos.swarm.view import SCREEN_SIZE, TILE_PX, tile_at
 from demos.swarm.world import (
@@ -36,59 +32,20 @@ from demos.swarm.world import (
     survey,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def play(tmp_path: Path, frames: int, *flags: str) -> dict[str, Any]:
-    """Run the demo headless in a subprocess; return its summary, once checked for leaks."""
-    summary_file = tmp_path / "summary.json"
-    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
-    command = [sys.executable, "-m", "demos.swarm", "--headless", "--frames", str(frames)]
-    result = subprocess.run(
-        [*command, "--json", str(summary_file), *flags],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    assert "frame time median" in result.stdout
-    summary: dict[str, Any] = json.loads(summary_file.read_text())
-    assert summary["frames"] == frames
-    assert summary["drained"]
-    assert summary["workers_left"] == 0
-    assert summary["worker_pids"]
-    assert not any(pid_alive(pid) for pid in summary["worker_pids"])
-    return summary
-
 
 def test_async_run_delivers_valid_paths_and_shows_the_world(tmp_path: Path) -> None:
     shot, dump = tmp_path / "shot.png", tmp_path / "paths.json"
     summary = play(tmp_path, 300, "--screenshot", str(shot), "--dump-paths", str(dump))
     paths = summary["paths"]
-    assert summary["mode"] == "async"
+    assert (summary["mode"], summary["lane"]) == ("async", "process")
     assert summary["worlds"] == [1, 2]  # the scripted player regenerates at frame 210
     assert paths["requested"] == paths["delivered"] + paths["cancelled"]
-    assert paths["failed"] == paths["pending"] == 0
-    assert paths["valid"] == paths["delivered"]
+    assert paths["failed"] == 0
 
     # Check every path again here, against worlds generated anew from their seeds.
-    records = json.loads(dump.read_text())["paths"]
-    assert len(records) == paths["delivered"]
-    worlds = {seed: Grid(cells=generate_world(seed)) for seed in summary["worlds"]}
-    caves = {seed: largest_region(grid) for seed, grid in worlds.items()}
-    goals = set()
-    for record in records:
-        start, goal = tuple(record["start"]), tuple(record["goal"])
-        path = [tuple(tile) for tile in record["path"]]
-        cells, cave = worlds[record["world"]].to_bytes(), caves[record["world"]]
-        assert is_valid_path(cells, WORLD_W, WORLD_H, path, start, goal)
-        # Units stand in, and goals are moved into, the world's largest cave.
-        assert cave[start[1] * WORLD_W + start[0]] and cave[goal[1] * WORLD_W + goal[0]]
-        goals.add((record["world"], goal))
+    goals = check_dumped_paths(dump, summary)
     assert len(goals) == 2  # clicked at frame 30, and moved into the new world of frame 210
+    worlds = {seed: Grid(cells=generate_world(seed)) for seed in summary["worlds"]}
 
     # The last frame shows the last world: its floor tiles and its wall tiles
     # have clearly different colours (a blank or wrong screen fails this).
@@ -111,6 +68,19 @@ def test_async_run_delivers_valid_paths_and_shows_the_world(tmp_path: Path) -> N
 
     assert sum(map(nearer_floor, floor)) > 0.95 * len(floor)
     assert sum(not nearer_floor(colour) for colour in wall) > 0.95 * len(wall)
+
+
+@pytest.mark.parametrize("lane", ["thread", "inline"])
+def test_the_thread_and_inline_lanes_plan_valid_paths(tmp_path: Path, lane: str) -> None:
+    dump = tmp_path / "paths.json"
+    # The player clicks at frame 30; on the inline lane the world is ready a
+    # few dozen frames later, then paths come a slice of every frame at a time.
+    summary = play(tmp_path, 150, "--lane", lane, "--dump-paths", str(dump))
+    assert (summary["mode"], summary["lane"], summary["budget"]) == ("async", lane, 0.004)
+    assert summary["worlds"] == [1]
+    assert summary["paths"]["delivered"] > 20
+    goals = check_dumped_paths(dump, summary)
+    assert len(goals) == 1 and next(iter(goals))[0] == 1  # one click, in the first world
 
 
 def test_sync_run_plans_on_the_main_thread(tmp_path: Path) -> None:

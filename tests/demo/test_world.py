@@ -2,6 +2,7 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,9 +16,12 @@ from demos.swarm.world import (
     WORLD_W,
     Grid,
     generate_chunk,
+    generate_chunk_steps,
     generate_world,
     largest_region,
     random_floor_tiles,
+    survey,
+    survey_steps,
 )
 
 
@@ -159,3 +163,30 @@ def test_spawn_tiles_refuse_too_many() -> None:
     assert random_floor_tiles(grid, 1, random.Random(0)) == [(1, 1)]
     with pytest.raises(ValueError):
         random_floor_tiles(grid, 2, random.Random(0))
+
+
+def steps_and_result(steps: Iterator[None]) -> tuple[int, object]:
+    """How many times a sliced call yielded, and what it returned."""
+    count = 0
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return count, stop.value
+        count += 1
+
+
+def test_sliced_chunks_and_surveys_are_the_whole_ones_in_steps() -> None:
+    chunk_steps, chunk = steps_and_result(generate_chunk_steps(5, 2, 1))
+    assert chunk == generate_chunk(5, 2, 1)
+    assert chunk_steps > 5  # the noise in a few steps, then one per smoothing step
+    cells = generate_world(5)
+    survey_count, surveyed = steps_and_result(survey_steps(cells, 40, seed=3))
+    assert surveyed == survey(cells, 40, seed=3)
+    assert survey_count > 50  # a flood over the whole world, a few hundred tiles at a time
+
+
+def test_a_sliced_chunk_checks_its_place_when_it_starts() -> None:
+    steps = generate_chunk_steps(1, CHUNKS_X, 0)
+    with pytest.raises(ValueError, match="outside"):
+        next(steps)
