@@ -10,7 +10,12 @@ pygame_async can tell:
 * importing ``multiprocessing``, ``_multiprocessing`` or
   ``concurrent.futures.process`` (or a submodule) raises ImportError;
 * starting a thread raises RuntimeError (``threading.Thread.start`` and
-  ``_thread.start_new_thread``).
+  ``_thread.start_new_thread``);
+* ``threading`` is replaced, as pygbag's ``aio.gthread`` replaces it, by
+  green-thread stand-ins: ``Lock`` and ``RLock`` are counters that never
+  block, and ``Condition`` has no ``notify()``/``notify_all()`` while its
+  ``wait()`` and ``wait_for()`` raise (our own stand-in, written from how
+  pygbag's module behaves; pygbag itself needs a browser).
 
 Every refused import and thread start is recorded, with where it came from,
 even if the caller caught the error.  REPORT.json then says what happened,
@@ -69,6 +74,58 @@ def _no_thread(*args: Any, **kwargs: Any) -> NoReturn:
     raise RuntimeError("websim: a web build cannot start a thread")
 
 
+class _GreenLock:
+    """pygbag's green-thread lock: a counter; acquiring always succeeds at once."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        self.count += 1
+        return True
+
+    def release(self) -> None:
+        self.count -= 1
+
+    def locked(self) -> bool:
+        return self.count > 0
+
+
+class _GreenCondition:
+    """pygbag's green-thread condition: nothing to notify, and waiting raises."""
+
+    def __init__(self, lock: Any = None) -> None:
+        self.lock = lock or _GreenLock()
+
+    def acquire(self, *args: Any) -> bool:
+        return bool(self.lock.acquire())
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        raise RuntimeError("notify not supported")
+
+    def wait_for(self, predicate: Any, timeout: float | None = None) -> bool:
+        raise RuntimeError("wait not supported")
+
+
+def _green_threading() -> ModuleType:
+    """``threading`` as a pygbag build has it: the real module's names, green locks."""
+    green = ModuleType("threading")
+    green.__dict__.update({k: v for k, v in vars(threading).items() if not k.startswith("__")})
+    green.Lock = green.RLock = _GreenLock  # type: ignore[attr-defined]
+    green.Condition = _GreenCondition  # type: ignore[attr-defined]
+    green._register_atexit = lambda function, *args, **kwargs: None  # type: ignore[attr-defined]
+    return green
+
+
 def simulate() -> None:
     """Make this process look like a web build's, from now on."""
     already = sorted(name for name in sys.modules if _is_refused(name))
@@ -79,6 +136,7 @@ def simulate() -> None:
     threading.Thread.start = _no_thread  # type: ignore[method-assign]
     _thread.start_new_thread = _no_thread
     threading._start_new_thread = _no_thread  # type: ignore[attr-defined]
+    sys.modules["threading"] = _green_threading()
 
 
 def refusals() -> dict[str, str]:
@@ -111,6 +169,7 @@ def main(report_path: Path, script: Path, args: list[str]) -> int:
         "refused_imports": refused["imports"],
         "refused_threads": refused["threads"],
         "threads_alive": [thread.name for thread in threading.enumerate()],
+        "green_threads": sys.modules["threading"].Condition is _GreenCondition,
         "modules": {
             name: getattr(sys.modules.get(name), "__file__", None)
             for name in ("pygame_async", "demos", "cloudpickle")

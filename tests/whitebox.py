@@ -74,7 +74,7 @@ def waiting_threads(pool: pygame_async.Pool) -> int:
     """
     if lane_kind(pool) == "inline":
         return _threads_inside(type(pool._lane).block)
-    return len(getattr(pool._ledger.changed, "_waiters", ())) + waiting_reader(pool)
+    return int(pool._ledger.changed.waiting) + waiting_reader(pool)
 
 
 def _threads_inside(function: Any) -> int:

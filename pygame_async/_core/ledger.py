@@ -37,6 +37,7 @@ from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.definitions import Definition
 from pygame_async._core.dependencies import Dependencies
 from pygame_async._core.errors import PoolBrokenError
+from pygame_async._core.sync import Changed
 from pygame_async._core.task import Outcome, Task, TaskState
 
 logger = logging.getLogger("pygame_async")
@@ -63,7 +64,7 @@ class Ledger:
     def __init__(self, pool: object) -> None:
         self.pool = pool  # passed to the update request, which names it to the game
         self.lock = threading.RLock()
-        self.changed = threading.Condition(self.lock)
+        self.changed = Changed(self.lock)
         self.state = PoolState.RUNNING
         self.broken: PoolBrokenError | None = None
         self.pending = 0  # calls made and not yet delivered or cancelled

@@ -56,6 +56,7 @@ def test_the_demo_plays_in_a_simulated_web_build_on_the_inline_lane(tmp_path: Pa
     assert web["refused_imports"] == []
     assert web["refused_threads"] == []
     assert web["threads_alive"] == ["MainThread"]
+    assert web["green_threads"], "threading was pygbag's green threads, as in a browser"
     # What ran is the staged folder's, as pygbag would pack it.
     for module in ("pygame_async", "demos", "cloudpickle"):
         assert Path(web["modules"][module]).is_relative_to(main.parent)
