@@ -37,6 +37,10 @@ class Config:
     big_definition_bytes: int
     startup_reps: int
     demo_frames: int
+    group_items: int  # x + 1 items of one f.map() group, against as many separate calls
+    group_repeats: int  # runs of each, the fastest counts
+    inversion_low_calls: int  # low-priority calls queued before the high one
+    inversion_trials: int  # the median counts
 
 
 def expect(condition: bool, message: str) -> None:

@@ -26,7 +26,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks import frames, startup, tasks
+from benchmarks import frames, scheduling, startup, tasks
 from benchmarks.common import MIB, Config
 from benchmarks.plot import draw_frame_times
 from benchmarks.report import Row, judge, markdown_report, text_report
@@ -105,6 +105,10 @@ def make_config(quick: bool) -> Config:
         big_definition_bytes=8 * MIB,
         startup_reps=1 if quick else 5,
         demo_frames=60 if quick else 1_200,
+        group_items=2_000 if quick else 10_000,
+        group_repeats=2 if quick else 5,
+        inversion_low_calls=1_000,
+        inversion_trials=3 if quick else 7,
     )
 
 
@@ -217,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     if workloads:
         rows = [row for runner_type in RUNNERS for row in run_pool(runner_type, workloads, config)]
+    if "groups" in wanted:
+        progress("groups: f.map() against separate calls ...")
+        rows += scheduling.group_rows(config)
+    if "priority" in wanted:
+        progress("priority inversion ...")
+        rows += scheduling.priority_rows(config)
     if "startup" in wanted:
         rows += run_startup(config)
     plot_note = ""

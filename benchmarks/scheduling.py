@@ -2,6 +2,8 @@
 
     python -m benchmarks.scheduling [--quick] [--json FILE]
 
+(``python -m benchmarks.run`` runs both too, in its "groups" and "priority" tables.)
+
 1. Groups: 10,000 ``x + 1`` items through ``f.map()`` against 10,000
    separate ``f(callback, x)`` calls on the same two-worker pool, each run
    to completion with ``wait()``; the best of a few runs each.  Target: the
@@ -23,7 +25,8 @@ import time
 from pathlib import Path
 
 import pygame_async
-from benchmarks.common import Metrics, expect
+from benchmarks.common import Config, Metrics, expect
+from benchmarks.report import Row
 
 LOW_CALL_SECONDS = 0.001
 TIMEOUT = 120.0
@@ -114,6 +117,28 @@ def priority_inversion(low_calls: int, trials: int) -> Metrics:
         "worst_ms": delays[-1] * 1000,
         "in_low_calls": median / LOW_CALL_SECONDS,
     }
+
+
+def group_rows(config: Config) -> list[Row]:
+    """The groups table's rows, for ``benchmarks.run``."""
+    figures = groups(config.group_items, config.group_repeats)
+    return [
+        Row(
+            "groups", "pygame_async (separate calls)", {"calls/s": figures["separate_calls_per_s"]}
+        ),
+        Row("groups", "pygame_async (f.map)", {"calls/s": figures["group_calls_per_s"]}),
+    ]
+
+
+def priority_rows(config: Config) -> list[Row]:
+    """The priority-inversion table's row, for ``benchmarks.run``."""
+    figures = priority_inversion(config.inversion_low_calls, config.inversion_trials)
+    metrics = {
+        "start ms": figures["high_started_after_ms"],
+        "worst ms": figures["worst_ms"],
+        "in low calls": figures["in_low_calls"],
+    }
+    return [Row("priority", "pygame_async", metrics)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -84,6 +84,20 @@ SECTIONS = (
         "they get the map as an argument",
     ),
     Section(
+        "groups",
+        "groups: {group_items:,} x + 1 items through f.map() against as many separate calls "
+        "on one pool of 2 (the fastest of {group_repeats} runs each)",
+        "pygame_async (separate calls)",
+    ),
+    Section(
+        "priority",
+        "priority inversion: one worker busy, {inversion_low_calls:,} low-priority calls of "
+        "1 ms queued, then one of high priority (median of {inversion_trials} trials)",
+        None,
+        "start ms: from the worker becoming free to the high call starting in it "
+        "(time.monotonic(), one clock for every process); in low calls: that, in 1 ms calls",
+    ),
+    Section(
         "startup",
         "start-up: a pool of 2 made in a fresh game process (median of {startup_reps})",
         PPE_SPAWN,
@@ -121,7 +135,11 @@ class Target:
         return f"{self.metric} {self.compare} {factor}{self.reference} {theirs}"
 
 
+GROUP_ROW = "pygame_async (f.map)"
+
 TARGETS = (
+    Target("groups", "calls/s", ">=", 0.8, "pygame_async (separate calls)", rows=GROUP_ROW),
+    Target("priority", "in low calls", "<=", 1),
     Target("tiny", "calls/s", ">=", 4, PPE),
     Target("tiny", "calls/s", ">=", 1, MP_POOL),
     Target("tiny", "main us/call", "<=", 0.5, PPE),
