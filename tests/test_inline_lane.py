@@ -329,3 +329,12 @@ def test_an_inline_pool_imports_no_multiprocessing_and_starts_no_thread(tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[0] == "1 []"
+
+
+def test_a_pool_says_which_lane_it_runs_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    for lane in ("thread", "inline"):
+        with pygame_async.Pool(0, lane=lane) as pool:
+            assert pool.lane == lane and f"lane={lane}" in repr(pool)
+    monkeypatch.setattr(sys, "platform", "emscripten")
+    with pygame_async.Pool(0) as pool:
+        assert pool.lane == "inline", "the default lane of a web build"

@@ -124,9 +124,14 @@ class Pool:
 
     def __repr__(self) -> str:
         return (
-            f"<pygame_async.Pool {self._ledger.state.value} workers={self.get_worker_count()} "
-            f"pending={self._ledger.pending}>"
+            f"<pygame_async.Pool {self._ledger.state.value} lane={self.lane} "
+            f"workers={self.get_worker_count()} pending={self._ledger.pending}>"
         )
+
+    @property
+    def lane(self) -> str:
+        """The lane the pool runs its calls on: ``"process"``, ``"thread"`` or ``"inline"``."""
+        return self._lane.kind
 
     def __enter__(self) -> Pool:
         return self
