@@ -46,6 +46,7 @@ from pygame_async._core.definitions import Definitions
 from pygame_async._core.dependencies import prepare_released
 from pygame_async._core.ensure import Ensure
 from pygame_async._core.interrupts import blocking, install, protected, uninstall
+from pygame_async._core.lane_seam import LaneSpec
 from pygame_async._core.ledger import Ledger, PoolState
 from pygame_async._core.pool_lanes import PoolLanes
 from pygame_async._core.task import Task, TaskState
@@ -70,6 +71,9 @@ class Pool:
     function one step per turn (for web builds).  The default (None) is
     ``"process"``, and ``"inline"`` in a web build (``sys.platform``
     ``"emscripten"`` or ``"wasi"``), where the other lanes cannot run.
+    ``lane=pygame_async.DaskLane(target)`` runs calls on the workers of a
+    dask.distributed cluster (README: Beyond one machine); ``workers`` is
+    then the cluster's business, unless the lane starts a cluster itself.
 
     Options for worker processes only, all keyword-only:
 
@@ -87,7 +91,7 @@ class Pool:
         self,
         workers: int = 1,
         *,
-        lane: str | None = None,
+        lane: str | LaneSpec | None = None,
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] = (),
         max_calls_per_worker: int | None = None,
@@ -102,7 +106,7 @@ class Pool:
         }
         self._open(lane, workers, options)
 
-    def _open(self, kind: str | None, workers: int, options: dict[str, Any]) -> None:
+    def _open(self, kind: str | LaneSpec | None, workers: int, options: dict[str, Any]) -> None:
         self._ledger = Ledger(self)
         self._definitions = Definitions()
         # One thread at a time opens a given outcome; a failed dependency's is

@@ -72,6 +72,7 @@ class InlineLane:
 
     kind = "inline"
     in_game_process = True
+    reruns = False
 
     def __init__(self, ledger: Ledger, queue: CallQueue, width: int) -> None:
         self._ledger = ledger

@@ -29,6 +29,7 @@ class ThreadLane:
 
     kind = "thread"
     in_game_process = True
+    reruns = False
 
     def __init__(self, ledger: Ledger, queue: CallQueue, width: int) -> None:
         self._ledger = ledger

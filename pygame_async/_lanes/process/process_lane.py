@@ -54,6 +54,7 @@ class ProcessLane:
 
     kind = "process"
     in_game_process = False
+    reruns = False  # a call whose worker died fails: it may have run halfway
 
     def __init__(
         self,

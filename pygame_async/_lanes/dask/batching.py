@@ -1,0 +1,90 @@
+"""Which queued calls share a dask task, and when they are handed to the cluster.
+
+dask's scheduler spends hundreds of microseconds on every task, so tiny
+calls one task each would cost more than they run.  Calls known to be short
+(their definition's measured average is under :data:`SHORT`) share a task,
+a *batch*, up to :data:`BATCH_WORK` of estimated work; any other call (not
+measured yet, long, with a timeout or with retries) travels alone.
+
+A crash costs a batch's calls that had not come back: the lane cannot know
+which of them ran (their outcomes die with the worker), so none runs again
+and all fail with ``WorkerCrashedError``.  That is why only calls measured
+short are batched, never a call that may run long: a call that kills its
+worker in its first run travels alone, and a batch holds at most about 20
+ms of work.
+
+When: a call that travels alone is handed over only while a slot is free
+(so its timeout, counted from then, does not count time spent queued behind
+other tasks).  Batches go while fewer than two per slot are out, but beyond
+the free slots only at :meth:`~pygame_async._lanes.dask.lane.DaskClusterLane.collect`
+(``update()``), in ``wait()``/``Task.result()`` and when a batch comes back: the
+calls made during a frame leave together, in few tasks.  Everything here
+runs under the pool's lock.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pygame_async._core.task import Task
+from pygame_async._lanes.dask.state import Batch, DaskState, Op
+
+SHORT: Final = 0.002
+"""Seconds: a call measured shorter than this may share a dask task (as prefetch on processes)."""
+
+BATCH_WORK: Final = 0.02
+"""Seconds of estimated work in one batch."""
+
+BATCH_CALLS: Final = 2000
+"""Calls in one batch at most (its message stays small)."""
+
+
+def travels_alone(task: Task) -> bool:
+    """Tell whether a call gets a dask task of its own (see the module docstring)."""
+    estimate = task.definition.estimate
+    return estimate is None or estimate >= SHORT or task.timeout is not None or task.retries > 0
+
+
+def dispatch(state: DaskState, prefetch: bool) -> None:
+    """Take queued calls into batches while the cluster has room; the lane's thread submits them.
+
+    ``prefetch``: also fill the second batch per slot (see the module docstring).
+    """
+    if state.closed or state.abandon:
+        return
+    queue, ledger = state.queue, state.ledger
+    slots = state.slots
+    limit = 2 * slots if prefetch else slots
+    while queue and len(state.in_flight) < limit:
+        head = queue.peek()
+        if travels_alone(head):
+            if len(state.in_flight) >= slots:
+                break  # lone calls only to a free slot; the queue keeps its order
+            queue.pop_next()
+            ledger.take(head)
+            state.push(Op("submit", batch=state.new_batch([head], alone=True)))
+            continue
+        tasks: list[Task] = []
+        work = 0.0
+        while queue and len(tasks) < BATCH_CALLS and work < BATCH_WORK:
+            task = queue.peek()
+            if travels_alone(task):
+                break
+            queue.pop_next()
+            ledger.take(task)
+            tasks.append(task)
+            work += task.definition.estimate or 0.0
+        state.push(Op("submit", batch=state.new_batch(tasks, alone=False)))
+
+
+def fail_unrunnable(state: DaskState) -> None:
+    """Once closing with no worker at all: cancel what can never run (as other lanes do)."""
+    if state.workers or state.target:
+        return
+    for task in state.queue.take_all():
+        state.ledger.cancel(task)
+
+
+def batch_of(state: DaskState, task: Task) -> Batch | None:
+    """Return the batch a call in flight travels in."""
+    return state.batch_of.get(task)

@@ -1,0 +1,407 @@
+"""The dask lane's thread: everything that talks to the cluster, never under the pool's lock.
+
+One thread per lane (``pygame_async-dask-N``) does, in turns: the ops the
+lane queued, in order (register a definition as a worker plugin before the
+first batch of it is submitted; submit batches; unregister; clear claims);
+asking the scheduler for its workers when they changed; gathering the
+batches whose futures are done and filing their outcomes; timeouts; scaling;
+and posting event-type completions and progress for the game.
+
+dask runs two things of ours on its own threads, and they only file under
+the lock and wake this thread (dask's loop must never wait for the game):
+a future's done callback (on dask's callback thread), and the events the
+lane subscribed to, on dask's event loop: progress reports and workers
+coming and going.  Outcomes arrive as bytes; they are unpickled only when
+the game opens them, never here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from typing import Any, Final
+
+from distributed.scheduler import KilledWorker
+
+from pygame_async._core.errors import AsyncError, TaskTimeoutError, WorkerCrashedError
+from pygame_async._core.task import TaskState
+from pygame_async._lanes.dask import batching, remote
+from pygame_async._lanes.dask.state import Batch, DaskState, Op
+from pygame_async._lanes.failures import PickledResult, RemoteFailed
+
+logger = logging.getLogger("pygame_async")
+
+_POLL: Final = 0.25  # seconds between two looks while waiting for a busy worker to retire
+_numbers = itertools.count(1)
+
+
+class Collector:
+    """The lane's one thread, and the handlers dask calls on its own threads."""
+
+    def __init__(self, state: DaskState) -> None:
+        self._state = state
+        self._thread = threading.Thread(
+            target=self._run, name=f"pygame_async-dask-{next(_numbers)}", daemon=True
+        )
+
+    def start(self) -> None:
+        """Subscribe to the lane's events, learn the workers, then start the thread."""
+        client = self._state.connection.client
+        client.subscribe_topic(self._state.progress_topic, self._on_progress)
+        client.subscribe_topic("all", self._on_cluster_event)
+        self._observe()
+        self._thread.start()
+
+    def join(self, timeout: float | None) -> None:
+        """Wait for the thread to end (not from the thread itself: a callback it runs)."""
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    # -- dask's threads: file and wake, nothing else --------------------------------------
+
+    def _on_progress(self, event: tuple[float, Any]) -> None:
+        """Record a progress report (on dask's event loop)."""
+        task_id, fraction, message = event[1]
+        state = self._state
+        with state.ledger.lock:
+            task = state.by_id.get(task_id)
+            if task is not None:
+                state.ledger.record_progress(task, float(fraction), message)
+                state.ledger.notify()
+                state.post_due = True
+                state.wake.notify()
+
+    def _on_cluster_event(self, event: tuple[float, Any]) -> None:
+        """Take note of workers coming and going (a scheduler event, on dask's event loop)."""
+        message = event[1]
+        if isinstance(message, dict) and message.get("action") in ("add-worker", "remove-worker"):
+            with self._state.ledger.lock:
+                self._state.observe = True
+                self._state.wake.notify()
+
+    def _on_done(self, batch: Batch) -> Any:
+        def done(future: Any) -> None:  # on dask's callback thread
+            with self._state.ledger.lock:
+                batch.done = True
+                self._state.finished.append(batch)
+                self._state.wake.notify()
+
+        return done
+
+    # -- the thread -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        state = self._state
+        try:
+            while self._turn():
+                state.ledger.post_and_request_update()
+        except BaseException as exc:
+            with state.ledger.lock:
+                state.ledger.break_down(exc)
+        finally:
+            self._finish()
+
+    def _turn(self) -> bool:
+        """Wait for work, then do it outside the lock; False once the lane is over."""
+        state = self._state
+        with state.ledger.lock:
+            while True:
+                if state.abandon:
+                    return False
+                self._expire()
+                if state.closing and not (state.in_flight or state.queue or state.ops):
+                    return False
+                if state.ops or state.finished or state.observe or state.post_due:
+                    break
+                if state.scaling and not state.closing:
+                    break
+                state.wake.wait(self._patience())
+            ops, state.ops = list(state.ops), type(state.ops)()
+            finished, state.finished = state.finished, []
+            observe, state.observe = state.observe, False
+            scaling = state.scaling and not state.closing
+            state.scaling = False
+            state.post_due = False
+        for op in ops:
+            self._perform(op)
+        if observe:
+            self._observe()
+        if finished:
+            self._gather(finished)
+        if scaling:
+            self._scale()
+        return True
+
+    def _patience(self) -> float | None:
+        """``[lock]`` How long to wait: until the next timeout, or a while to retry scaling."""
+        state = self._state
+        waits = [deadline - time.monotonic() for deadline in state.deadlines.values()]
+        if state.target is not None and state.retiring:
+            waits.append(_POLL)
+        if state.closing and not state.workers:
+            waits.append(_POLL)  # workers may still be starting: look again
+        return max(0.0, min(waits)) if waits else None
+
+    def _expire(self) -> None:
+        """``[lock]`` Fail the calls past their timeout; drop their tasks where dask can."""
+        state = self._state
+        now = time.monotonic()
+        for task, deadline in list(state.deadlines.items()):
+            if deadline > now:
+                continue
+            del state.deadlines[task]
+            if task.state is not TaskState.ASSIGNED:
+                continue
+            assert task.timeout is not None
+            state.ledger.fail(
+                task,
+                TaskTimeoutError(
+                    f"{task.name!r} ran longer than its timeout of {task.timeout:g} s on the "
+                    f"dask cluster at {state.connection.describe()}; dask cannot stop it there, "
+                    "and its outcome will be thrown away",
+                    timeout=task.timeout,
+                    pid=None,
+                ),
+            )
+            state.ledger.notify()
+            batch = state.batch_of.get(task)
+            if batch is not None:
+                state.push(Op("cancel", batch=batch))
+
+    # -- ops ----------------------------------------------------------------------------------
+
+    def _perform(self, op: Op) -> None:
+        state = self._state
+        client = state.connection.client
+        if op.kind == "submit":
+            assert op.batch is not None
+            self._submit(op.batch)
+        elif op.kind == "define":
+            assert op.definition is not None
+            payload = op.definition.payload
+            name = remote.plugin_name(state.token, op.definition.id)
+            plugin = remote.DefinitionPlugin(
+                state.token, op.definition.id, payload.blob, payload.sys_path
+            )
+            answers = client.register_plugin(plugin, name=name)
+            state.plugins.add(name)
+            _log_refusals(op.definition.name, answers)
+        elif op.kind == "forget":
+            assert op.definition is not None
+            name = remote.plugin_name(state.token, op.definition.id)
+            if name in state.plugins:
+                state.plugins.discard(name)
+                client.unregister_worker_plugin(name)
+        elif op.kind == "cancel":
+            assert op.batch is not None
+            if op.batch.future is not None and not op.batch.done:
+                op.batch.future.cancel()
+        elif op.kind == "clear_epoch":
+            client.set_metadata([remote.METADATA_ROOT, state.token, op.epoch], None)
+
+    def _submit(self, batch: Batch) -> None:
+        state = self._state
+        client = state.connection.client
+        try:
+            future = client.submit(
+                remote.run_batch,
+                state.token,
+                batch.epoch,
+                batch.number,
+                batch.calls,
+                state.progress_topic,
+                key=f"pygame_async-{state.token}-{batch.number}",
+                priority=batch.priority,
+                pure=False,
+            )
+        except Exception as exc:
+            with state.ledger.lock:
+                self._fail_batch(batch, exc)
+                state.end_batch(batch)
+                state.ledger.notify()
+            return
+        batch.calls = []  # dask has them now
+        batch.future = future
+        future.add_done_callback(self._on_done(batch))
+
+    # -- outcomes -----------------------------------------------------------------------------
+
+    def _gather(self, batches: list[Batch]) -> None:
+        """Fetch the finished batches' results (bytes: nothing of the game's is unpickled)."""
+        client = self._state.connection.client
+        results: dict[int, Any] = {}
+        errors: dict[int, BaseException | None] = {}
+        finished = [batch for batch in batches if batch.future.status == "finished"]
+        try:
+            for batch, result in zip(
+                finished, client.gather([b.future for b in finished]), strict=True
+            ):
+                results[batch.number] = result
+        except Exception:  # one was lost meanwhile: each on its own
+            for batch in finished:
+                try:
+                    results[batch.number] = batch.future.result()
+                except Exception as exc:
+                    errors[batch.number] = exc
+        for batch in batches:
+            if batch.number in results or batch.number in errors:
+                continue
+            if batch.future.status == "cancelled":
+                errors[batch.number] = None
+            else:
+                errors[batch.number] = batch.future.exception()
+        futures = [batch.future for batch in batches]
+        state = self._state
+        with state.ledger.lock:
+            for batch in batches:
+                batch.future = None
+                if batch.number in results:
+                    self._file(batch, results[batch.number])
+                else:
+                    self._fail_batch(batch, errors[batch.number])
+                state.end_batch(batch)
+            batching.dispatch(state, prefetch=True)
+            state.ledger.notify()
+        del futures  # dropped outside the lock: dask releases them on its own locks
+
+    def _file(self, batch: Batch, result: Any) -> None:
+        """``[lock]`` File what a batch returned: one outcome per call, or a rerun refused."""
+        if result[0] == remote.RERUN:
+            address, pid = result[1]
+            self._crashed(batch, address, pid)
+            return
+        tasks = {task.id: task for task in batch.tasks}
+        ledger = self._state.ledger
+        for task_id, seconds, succeeded, payload, last in result[2]:
+            task = tasks[task_id]
+            task.definition.measured(seconds)
+            if task.state is not TaskState.ASSIGNED:
+                continue  # timed out, or superseded while it ran: its outcome is dropped
+            if last is not None and (task.progress, task.progress_message) != tuple(last):
+                ledger.record_progress(task, float(last[0]), last[1])
+            ledger.finish(task, PickledResult(payload) if succeeded else RemoteFailed(payload))
+
+    def _fail_batch(self, batch: Batch, error: BaseException | None) -> None:
+        """``[lock]`` A batch came back without outcomes: crashed, cancelled, or refused."""
+        if isinstance(error, KilledWorker):
+            last = getattr(error, "last_worker", None)
+            self._crashed(batch, str(getattr(last, "address", "of the cluster")), None)
+            return
+        ledger = self._state.ledger
+        for task in batch.tasks:
+            if task.state is not TaskState.ASSIGNED:
+                continue
+            if error is None:  # cancelled by dask (the cluster closed, say)
+                ledger.cancel(task)
+                continue
+            failure = AsyncError(
+                f"the dask cluster could not run {task.name!r}: {type(error).__name__}: {error} "
+                "(is pygame_async, of the game's version, installed on every dask worker?)"
+            )
+            failure.__cause__ = error
+            ledger.fail(task, failure)
+
+    def _crashed(self, batch: Batch, address: str, pid: int | None) -> None:
+        """``[lock]`` The worker running a batch died: its calls fail, or run again (retries)."""
+        state = self._state
+        where = f"the dask worker {address}" + (f" (pid {pid})" if pid else "")
+        for task in batch.tasks:
+            if task.state is not TaskState.ASSIGNED:
+                continue
+            if task.retries > 0:
+                task.retries -= 1
+                state.ledger.untake(task)
+                state.queue.put_back([task])
+                continue
+            if len(batch.tasks) == 1:
+                what = f"{where} running {task.name!r} died; it does not run again, since it may "
+                what += "have started (f.options(retries=n) lets it run again, n times)"
+            else:
+                what = f"{where} died running a batch of {len(batch.tasks)} short calls, "
+                what += f"{task.name!r} among them; none of them runs again (any may have run)"
+            error = WorkerCrashedError(what, pid=pid, exitcode=None, address=address)
+            state.ledger.fail(task, error)
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def _observe(self) -> None:
+        """Ask the scheduler for its workers; free slots take the calls that wait."""
+        workers = self._state.connection.workers()
+        state = self._state
+        with state.ledger.lock:
+            state.workers = workers
+            if state.target is not None and state.retiring:
+                state.scaling = True  # a worker left: retiring may go on
+            batching.dispatch(state, prefetch=True)
+            if state.closing:
+                batching.fail_unrunnable(state)
+            state.ledger.notify()
+
+    def _scale(self) -> None:
+        """Bring the cluster to the lane's target; busy workers retire once idle."""
+        state = self._state
+        connection = state.connection
+        with state.ledger.lock:
+            target = state.target
+        if target is None:
+            return
+        plan = connection.plan()
+        if target > plan:
+            connection.scale_up(target)
+            retiring = False
+        elif target < plan:
+            retiring = connection.scale_down(plan - target) < plan - target
+        else:
+            retiring = False
+        with state.ledger.lock:
+            state.retiring = retiring
+
+    def _finish(self) -> None:
+        """Leave: cancel what is left, unregister what the lane registered, close its Client."""
+        state = self._state
+        connection = state.connection
+        try:
+            client = connection.client
+            for topic in (state.progress_topic, "all"):
+                _quietly(client.unsubscribe_topic, topic)
+            with state.ledger.lock:
+                futures = [b.future for b in state.in_flight.values() if b.future is not None]
+                for batch in list(state.in_flight.values()):
+                    self._fail_batch(batch, None)
+                    state.end_batch(batch)
+            if futures:
+                _quietly(client.cancel, futures)
+            for name in sorted(state.plugins):
+                _quietly(client.unregister_worker_plugin, name)
+            _quietly(client.set_metadata, [remote.METADATA_ROOT, state.token], None)
+        finally:
+            try:
+                connection.close()
+            finally:
+                with state.ledger.lock:
+                    state.closed = True
+                    state.ledger.lane_closed()
+
+
+def _quietly(function: Any, *args: Any) -> None:
+    """Tidy the cluster up on the way out; a cluster already gone has nothing to tidy."""
+    try:
+        function(*args)
+    except Exception as exc:
+        logger.debug("pygame_async: dask lane: %s failed on the way out: %s", function, exc)
+
+
+def _log_refusals(name: str, answers: Any) -> None:
+    """Say which workers could not take a definition (pygame_async missing there, say)."""
+    if not isinstance(answers, dict):
+        return
+    for address, answer in answers.items():
+        if isinstance(answer, dict) and answer.get("status") not in (None, "OK"):
+            logger.warning(
+                "pygame_async: the dask worker %s could not take the definition of %r: %s",
+                address,
+                name,
+                answer.get("exception_text") or answer,
+            )
