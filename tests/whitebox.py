@@ -127,10 +127,10 @@ def lane_kind(pool: pygame_async.Pool) -> str:
 
 
 def lane_kinds() -> tuple[str, ...]:
-    """Every kind of lane the package can make."""
+    """Every kind of lane the package can make (named by a string, or by an object)."""
     from pygame_async import _lanes
 
-    return tuple(_lanes.KINDS)
+    return tuple(_lanes.KINDS) + tuple(_lanes.OBJECT_KINDS)
 
 
 def lane_threads(pool: pygame_async.Pool) -> list[Any]:
@@ -157,3 +157,41 @@ def run_a_step(pool: pygame_async.Pool) -> None:
 def calls_on_workers(pool: pygame_async.Pool) -> list[int]:
     """How many calls each worker holds: its running one and those queued behind it."""
     return [len(worker.in_flight) for worker in workers(pool)]
+
+
+# -- the dask lane ---------------------------------------------------------------------
+
+
+def dask_state(pool: pygame_async.Pool) -> Any:
+    """The dask lane's shared state."""
+    return pool._lane._state  # type: ignore[attr-defined]
+
+
+def dask_client(pool: pygame_async.Pool) -> Any:
+    """The dask lane's own Client (open until the pool has shut down)."""
+    return dask_state(pool).connection.client
+
+
+def dask_worker_pids(pool: pygame_async.Pool) -> list[int]:
+    """The pids of the worker processes of a dask pool's cluster (asked of its workers)."""
+    import os
+
+    if dask_state(pool).closed:
+        return []
+    return sorted(dask_client(pool).run(os.getpid).values())
+
+
+def dask_lane_threads(pool: pygame_async.Pool) -> list[Any]:
+    """The dask lane's own thread."""
+    return [pool._lane._collector._thread]  # type: ignore[attr-defined]
+
+
+def dask_owns_cluster(pool: pygame_async.Pool) -> bool:
+    """True if the dask lane started its cluster itself (``DaskLane()``)."""
+    return bool(dask_state(pool).connection.owns_cluster)
+
+
+def dask_cluster_running(pool: pygame_async.Pool) -> bool:
+    """True while the cluster a dask pool was given still runs."""
+    cluster = dask_state(pool).connection.cluster
+    return cluster is not None and cluster.status.name == "running"

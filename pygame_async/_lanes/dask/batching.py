@@ -13,13 +13,14 @@ short are batched, never a call that may run long: a call that kills its
 worker in its first run travels alone, and a batch holds at most about 20
 ms of work.
 
-When: a call that travels alone is handed over only while a slot is free
-(so its timeout, counted from then, does not count time spent queued behind
-other tasks).  Batches go while fewer than two per slot are out, but beyond
-the free slots only at :meth:`~pygame_async._lanes.dask.lane.DaskClusterLane.collect`
-(``update()``), in ``wait()``/``Task.result()`` and when a batch comes back: the
-calls made during a frame leave together, in few tasks.  Everything here
-runs under the pool's lock.
+When: the lane hands the cluster one task per free slot (a worker's
+thread), never more, so every call handed over is running, or about to:
+the calls behind it wait in the pool's queue, where a priority still
+orders them, a cancel still drops them and a new call of the same key
+still replaces them (a task dask has cannot be taken back, and dask would
+queue it on a worker that may be busy with a long call).  A timeout counts
+from the hand-over.  The calls made while every slot is busy leave together
+when a slot frees, in few tasks.  Everything here runs under the pool's lock.
 """
 
 from __future__ import annotations
@@ -45,21 +46,14 @@ def travels_alone(task: Task) -> bool:
     return estimate is None or estimate >= SHORT or task.timeout is not None or task.retries > 0
 
 
-def dispatch(state: DaskState, prefetch: bool) -> None:
-    """Take queued calls into batches while the cluster has room; the lane's thread submits them.
-
-    ``prefetch``: also fill the second batch per slot (see the module docstring).
-    """
+def dispatch(state: DaskState) -> None:
+    """Take queued calls into a task per free slot; the lane's thread submits them."""
     if state.closed or state.abandon:
         return
     queue, ledger = state.queue, state.ledger
-    slots = state.slots
-    limit = 2 * slots if prefetch else slots
-    while queue and len(state.in_flight) < limit:
+    while queue and len(state.in_flight) < state.slots:
         head = queue.peek()
         if travels_alone(head):
-            if len(state.in_flight) >= slots:
-                break  # lone calls only to a free slot; the queue keeps its order
             queue.pop_next()
             ledger.take(head)
             state.push(Op("submit", batch=state.new_batch([head], alone=True)))

@@ -262,7 +262,7 @@ class Collector:
                 else:
                     self._fail_batch(batch, errors[batch.number])
                 state.end_batch(batch)
-            batching.dispatch(state, prefetch=True)
+            batching.dispatch(state)
             state.ledger.notify()
         del futures  # dropped outside the lock: dask releases them on its own locks
 
@@ -334,7 +334,7 @@ class Collector:
             state.workers = workers
             if state.target is not None and state.retiring:
                 state.scaling = True  # a worker left: retiring may go on
-            batching.dispatch(state, prefetch=True)
+            batching.dispatch(state)
             if state.closing:
                 batching.fail_unrunnable(state)
             state.ledger.notify()

@@ -72,8 +72,8 @@ class DaskClusterLane:
         self._state.push(Op("forget", definition=definition))
 
     def dispatch(self) -> None:
-        """Batch queued calls for free slots; the rest of a frame's calls wait for ``collect``."""
-        batching.dispatch(self._state, prefetch=False)
+        """Batch queued calls into a task per free slot; the others wait for a slot to free."""
+        batching.dispatch(self._state)
 
     def cancel(self, task: Task, kill: bool) -> bool:
         """Refuse: a call handed to the cluster may be running there, and dask cannot stop it.
@@ -88,18 +88,18 @@ class DaskClusterLane:
         """Nothing to finish."""
 
     def collect(self, budget: float | None) -> None:
-        """In ``update()``: the calls made since the last frame leave, in few batches."""
+        """In ``update()``: queued calls take the slots that freed, in few batches."""
         state = self._state
         with state.ledger.lock:
             if state.queue:
-                batching.dispatch(state, prefetch=True)
+                batching.dispatch(state)
 
     def block(self, seen: int, timeout: float | None) -> None:
         """Send what waits, then wait on the ledger's condition until it changes."""
         ledger = self._state.ledger
         with ledger.lock:
             if self._state.queue:
-                batching.dispatch(self._state, prefetch=True)
+                batching.dispatch(self._state)
             if ledger.changes == seen and ledger.broken is None:
                 limit = None if timeout is None else min(timeout, threading.TIMEOUT_MAX)
                 blocking(ledger.changed.wait, limit)
@@ -137,7 +137,7 @@ class DaskClusterLane:
         state = self._state
         if not state.closing:
             state.closing = True
-            batching.dispatch(state, prefetch=True)
+            batching.dispatch(state)
             batching.fail_unrunnable(state)
             state.wake.notify()
 

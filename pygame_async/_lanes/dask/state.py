@@ -5,9 +5,8 @@ Glossary:
 * *batch*: the calls that travel in one dask task (:class:`Batch`); a call
   that may be long, or has a timeout or retries, travels alone.
 * *slots*: how many tasks the cluster runs at once (its workers' threads).
-  A call that travels alone is handed to the cluster only while a slot is
-  free; batches of short calls up to two per slot, so a worker never waits
-  for the game between two batches.
+  The lane hands the cluster a task only while a slot is free (see
+  :mod:`.batching`).
 * *ops*: what the lane's thread does outside the lock, in order: register or
   unregister a definition, submit a batch, scale the cluster.
 * *epoch*: batches are numbered; each 256 of them share one branch of the
