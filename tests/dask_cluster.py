@@ -32,7 +32,7 @@ def cluster() -> Any:
         from distributed import Client, LocalCluster
 
         _cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         _client = Client(_cluster, set_as_default=False)
     return _cluster

@@ -145,7 +145,11 @@ class Collector:
         return max(0.0, min(waits)) if waits else None
 
     def _expire(self) -> None:
-        """``[lock]`` Fail the calls past their timeout; drop their tasks where dask can."""
+        """``[lock]`` Fail the calls past their timeout; their late outcomes will be dropped.
+
+        The call runs on where it is (dask cannot stop a running task), so its
+        slot stays taken until it ends: the cluster really is busy with it.
+        """
         state = self._state
         now = time.monotonic()
         for task, deadline in list(state.deadlines.items()):
@@ -166,9 +170,6 @@ class Collector:
                 ),
             )
             state.ledger.notify()
-            batch = state.batch_of.get(task)
-            if batch is not None:
-                state.push(Op("cancel", batch=batch))
 
     # -- ops ----------------------------------------------------------------------------------
 
@@ -194,10 +195,6 @@ class Collector:
             if name in state.plugins:
                 state.plugins.discard(name)
                 client.unregister_worker_plugin(name)
-        elif op.kind == "cancel":
-            assert op.batch is not None
-            if op.batch.future is not None and not op.batch.done:
-                op.batch.future.cancel()
         elif op.kind == "clear_epoch":
             client.set_metadata([remote.METADATA_ROOT, state.token, op.epoch], None)
 

@@ -46,7 +46,7 @@ class Connection:
                     n_workers=workers,
                     threads_per_worker=1,  # one call at a time per worker, as a worker process
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # any free port: 8787 may be the game's own
                 )
                 self.client = self._client_of(self.cluster)
             elif isinstance(target, Client):

@@ -8,7 +8,7 @@ Glossary:
   The lane hands the cluster a task only while a slot is free (see
   :mod:`.batching`).
 * *ops*: what the lane's thread does outside the lock, in order: register or
-  unregister a definition, submit a batch, scale the cluster.
+  unregister a definition, submit a batch, clear an epoch's claims.
 * *epoch*: batches are numbered; each 256 of them share one branch of the
   scheduler's metadata, where they claim themselves, dropped once all of
   them are over.
@@ -57,7 +57,7 @@ class Batch:
 class Op:
     """Something the lane's thread does outside the lock: see the module docstring."""
 
-    kind: str  # "define", "forget", "submit", "scale", "cancel", "clear_epoch"
+    kind: str  # "define", "forget", "submit", "clear_epoch"
     definition: Definition | None = None
     batch: Batch | None = None
     epoch: int = 0
