@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from pygame_async._core.task import Task
-from pygame_async._lanes.dask.state import Batch, DaskState, Op
+from pygame_async._core.task import Task, TaskState
+from pygame_async._lanes.dask.state import DaskState, Op
 
 SHORT: Final = 0.002
 """Seconds: a call measured shorter than this may share a dask task (as prefetch on processes)."""
@@ -72,13 +72,18 @@ def dispatch(state: DaskState) -> None:
 
 
 def fail_unrunnable(state: DaskState) -> None:
-    """Once closing with no worker at all: cancel what can never run (as other lanes do)."""
+    """Once closing with no worker at all: cancel what can never run (as other lanes do).
+
+    Calls handed to the cluster are cancelled too: with no worker, none is
+    running (their outcomes, should a worker come after all, are dropped).
+    """
     if state.workers or state.target:
         return
     for task in state.queue.take_all():
         state.ledger.cancel(task)
+    for batch in list(state.in_flight.values()):
+        for task in batch.tasks:
+            if task.state is TaskState.ASSIGNED:
+                state.ledger.cancel(task)
+        state.end_batch(batch)
 
-
-def batch_of(state: DaskState, task: Task) -> Batch | None:
-    """Return the batch a call in flight travels in."""
-    return state.batch_of.get(task)

@@ -118,6 +118,10 @@ class Collector:
                 if state.scaling and not state.closing:
                     break
                 state.wake.wait(self._patience())
+                if state.retiring:
+                    state.scaling = True  # a busy worker may be idle now: try again
+                if state.observe_failed or (state.closing and not state.workers):
+                    state.observe = True
             ops, state.ops = list(state.ops), type(state.ops)()
             finished, state.finished = state.finished, []
             observe, state.observe = state.observe, False
@@ -140,8 +144,8 @@ class Collector:
         waits = [deadline - time.monotonic() for deadline in state.deadlines.values()]
         if state.target is not None and state.retiring:
             waits.append(_POLL)
-        if state.closing and not state.workers:
-            waits.append(_POLL)  # workers may still be starting: look again
+        if (state.closing and not state.workers) or state.observe_failed:
+            waits.append(_POLL)  # workers may still be starting, or the scheduler come back
         return max(0.0, min(waits)) if waits else None
 
     def _expire(self) -> None:
@@ -186,7 +190,15 @@ class Collector:
             plugin = remote.DefinitionPlugin(
                 state.token, op.definition.id, payload.blob, payload.sys_path
             )
-            answers = client.register_plugin(plugin, name=name)
+            try:
+                answers = client.register_plugin(plugin, name=name)
+            except Exception as exc:  # its calls then fail on the workers, saying it is missing
+                logger.error(
+                    "pygame_async: the dask cluster refused the definition of %r: %s",
+                    op.definition.name,
+                    exc,
+                )
+                return
             state.plugins.add(name)
             _log_refusals(op.definition.name, answers)
         elif op.kind == "forget":
@@ -324,10 +336,26 @@ class Collector:
     # -- workers -----------------------------------------------------------------------------
 
     def _observe(self) -> None:
-        """Ask the scheduler for its workers; free slots take the calls that wait."""
-        workers = self._state.connection.workers()
+        """Ask the scheduler for its workers; free slots take the calls that wait.
+
+        A scheduler that does not answer (gone, or the network) is logged and
+        asked again later: the calls wait, or time out, as on a cluster
+        without workers.
+        """
         state = self._state
+        try:
+            workers = state.connection.workers()
+        except Exception as exc:
+            logger.warning(
+                "pygame_async: the dask scheduler at %s did not say which workers it has: %s",
+                state.connection.describe(),
+                exc,
+            )
+            with state.ledger.lock:
+                state.observe_failed = True
+            return
         with state.ledger.lock:
+            state.observe_failed = False
             state.workers = workers
             if state.target is not None and state.retiring:
                 state.scaling = True  # a worker left: retiring may go on

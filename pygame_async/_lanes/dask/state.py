@@ -83,6 +83,7 @@ class DaskState:
         self.epoch_open: dict[int, int] = {}  # batches of each epoch not over yet
         self.workers: dict[str, int] = {}  # dask workers: address -> threads
         self.observe = True  # the worker list may have changed: ask the scheduler
+        self.observe_failed = False  # the scheduler did not answer: ask again in a while
         self.target: int | None = None
         self.scaling = False  # a target the lane's thread has not applied yet
         self.retiring = False  # fewer workers asked for, but the surplus is busy: look again
