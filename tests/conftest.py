@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterator
 
@@ -44,8 +43,7 @@ def no_process_left_behind() -> Iterator[None]:
     if whitebox.default_pool() is not None:
         pygame_async.shutdown(cancel_pending=True)
         raise AssertionError("the test left the default pool loaded")
-    shared = dask_cluster.current_pids()
-    assert [child for child in multiprocessing.active_children() if child.pid not in shared] == []
+    assert dask_cluster.not_shared() == []
     assert lanes.lane_threads_left() == []
 
 

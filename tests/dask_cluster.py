@@ -87,6 +87,22 @@ def stray_processes(expected: set[int]) -> list[multiprocessing.process.BaseProc
     return [child for child in multiprocessing.active_children() if child.pid not in expected]
 
 
+_known: set[int] = set()  # the shared workers' pids when last asked
+
+
+def not_shared() -> list[multiprocessing.process.BaseProcess]:
+    """Child processes of this test process, except the shared cluster's current workers.
+
+    Cheap while the workers are those seen last; asks the cluster otherwise.
+    """
+    global _known
+    strays = stray_processes(_known)
+    if strays and _cluster is not None:
+        _known = current_pids()
+        strays = stray_processes(_known)
+    return strays
+
+
 def current_pids() -> set[int]:
     """The pids of the shared cluster's workers now (none when it is not started)."""
     if _cluster is None:

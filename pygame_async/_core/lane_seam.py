@@ -3,7 +3,7 @@
 A *lane* runs calls: worker processes (``_lanes.process``), threads of the
 game process (``_lanes.thread``), the game's own thread, step by step
 (``_lanes.inline``, for web builds), and the workers of a dask.distributed
-cluster (``_lanes.dask``).  The pool's facade
+cluster (``_lanes.cluster``).  The pool's facade
 (:mod:`pygame_async._core.pool`) knows lanes only through :class:`Lane`; a
 lane knows the pool only through the :class:`~pygame_async._core.ledger.Ledger`
 and the :class:`~pygame_async._core.call_queue.CallQueue` it is given.  Lanes

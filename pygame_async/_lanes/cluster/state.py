@@ -28,7 +28,7 @@ from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.definitions import Definition
 from pygame_async._core.ledger import Ledger
 from pygame_async._core.task import Task
-from pygame_async._lanes.dask.connection import Connection
+from pygame_async._lanes.cluster.connection import Connection
 
 EPOCH_SIZE: Final = 256
 """Batches per branch of claims in the scheduler's metadata."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Final
 
 from pygame_async._core.task import Task, TaskState
-from pygame_async._lanes.dask.state import DaskState, Op
+from pygame_async._lanes.cluster.state import DaskState, Op
 
 SHORT: Final = 0.002
 """Seconds: a call measured shorter than this may share a dask task (as prefetch on processes)."""
@@ -86,4 +86,3 @@ def fail_unrunnable(state: DaskState) -> None:
             if task.state is TaskState.ASSIGNED:
                 state.ledger.cancel(task)
         state.end_batch(batch)
-

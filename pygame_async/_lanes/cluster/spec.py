@@ -51,7 +51,7 @@ class DaskLane:
     ) -> Lane:
         """Connect to the cluster (or start one) and make the pool's lane on it."""
         try:
-            from pygame_async._lanes.dask.lane import DaskClusterLane
+            from pygame_async._lanes.cluster.cluster_lane import DaskClusterLane
         except ImportError as exc:
             raise ImportError(
                 f"pygame_async.DaskLane needs dask.distributed: pip install "

@@ -27,8 +27,8 @@ from distributed.scheduler import KilledWorker
 
 from pygame_async._core.errors import AsyncError, TaskTimeoutError, WorkerCrashedError
 from pygame_async._core.task import TaskState
-from pygame_async._lanes.dask import batching, remote
-from pygame_async._lanes.dask.state import Batch, DaskState, Op
+from pygame_async._lanes.cluster import batching, remote
+from pygame_async._lanes.cluster.state import Batch, DaskState, Op
 from pygame_async._lanes.failures import PickledResult, RemoteFailed
 
 logger = logging.getLogger("pygame_async")

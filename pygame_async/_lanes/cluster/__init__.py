@@ -11,7 +11,7 @@ How a call travels, and which module does what::
                                  arrive on dask's loop (state)
 
 Parts: :mod:`.spec` (``DaskLane``, the public object; it imports nothing of
-dask), :mod:`.lane` (the lane seam), :mod:`.state` (what the parts share),
+dask), :mod:`.cluster_lane` (the lane seam), :mod:`.state` (what the parts share),
 :mod:`.batching` (which calls share a dask task), :mod:`.collector` (the
 lane's one thread: submits, gathers, files, times out, scales),
 :mod:`.connection` (the Client, the cluster, who closes what) and

@@ -21,10 +21,10 @@ from pygame_async._core.interrupts import blocking
 from pygame_async._core.ledger import Ledger
 from pygame_async._core.task import Task
 from pygame_async._lanes import pickling
-from pygame_async._lanes.dask import batching
-from pygame_async._lanes.dask.collector import Collector
-from pygame_async._lanes.dask.connection import Connection
-from pygame_async._lanes.dask.state import DaskState, Op
+from pygame_async._lanes.cluster import batching
+from pygame_async._lanes.cluster.collector import Collector
+from pygame_async._lanes.cluster.connection import Connection
+from pygame_async._lanes.cluster.state import DaskState, Op
 
 
 @dataclass(frozen=True, slots=True)
