@@ -37,6 +37,8 @@ class Config:
     big_definition_bytes: int
     startup_reps: int
     demo_frames: int
+    dask_tiny_calls: int
+    dask_round_trips: int
 
 
 def expect(condition: bool, message: str) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.definitions import Definition
@@ -25,6 +26,9 @@ from pygame_async._lanes.cluster import batching
 from pygame_async._lanes.cluster.collector import Collector
 from pygame_async._lanes.cluster.connection import Connection
 from pygame_async._lanes.cluster.state import DaskState, Op
+
+_SPINNING: Final = 0.001  # seconds: update() called again sooner than this is being spun
+_YIELD: Final = 0.0002  # seconds a spun update() lets dask's threads have the GIL
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,7 @@ class DaskClusterLane:
     def __init__(self, ledger: Ledger, queue: CallQueue, target: object, workers: int) -> None:
         connection = Connection(target, workers)  # may start a cluster: before the lock exists
         self._state = state = DaskState(ledger, queue, connection)
+        self._collected_at = 0.0
         self._collector = Collector(state)
         try:
             self._collector.start()
@@ -88,11 +93,23 @@ class DaskClusterLane:
         """Nothing to finish."""
 
     def collect(self, budget: float | None) -> None:
-        """In ``update()``: queued calls take the slots that freed, in few batches."""
+        """In ``update()``: queued calls take the slots that freed, in few batches.
+
+        Outcomes arrive through dask's threads and the lane's (they need the
+        GIL, several times each): a game that spins ``update()`` without ever
+        sleeping would starve them, and wait for its results hundreds of
+        times longer, so a spun ``update()`` with nothing to deliver lets them
+        run for a moment.  A game that sleeps between frames never pays it.
+        """
         state = self._state
+        now = time.perf_counter()
+        spun, self._collected_at = now - self._collected_at < _SPINNING, now
         with state.ledger.lock:
             if state.queue:
                 batching.dispatch(state)
+            idle = not state.ledger.completed
+        if spun and idle:
+            blocking(time.sleep, _YIELD)
 
     def block(self, seen: int, timeout: float | None) -> None:
         """Send what waits, then wait on the ledger's condition until it changes."""
