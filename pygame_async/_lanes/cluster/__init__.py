@@ -13,7 +13,8 @@ How a call travels, and which module does what::
 Parts: :mod:`.spec` (``DaskLane``, the public object; it imports nothing of
 dask), :mod:`.cluster_lane` (the lane seam), :mod:`.state` (what the parts share),
 :mod:`.batching` (which calls share a dask task), :mod:`.collector` (the
-lane's one thread: submits, gathers, files, times out, scales),
+lane's one thread: submits, gathers, times out, scales), :mod:`.filing`
+(what a dask task came back with, into the ledger),
 :mod:`.connection` (the Client, the cluster, who closes what) and
 :mod:`.remote` (what runs on the dask workers: the definitions plugin and
 the batch).  Nothing here is imported until a pool uses the lane, so

@@ -23,13 +23,10 @@ import threading
 import time
 from typing import Any, Final
 
-from distributed.scheduler import KilledWorker
-
-from pygame_async._core.errors import AsyncError, TaskTimeoutError, WorkerCrashedError
+from pygame_async._core.errors import TaskTimeoutError
 from pygame_async._core.task import TaskState
-from pygame_async._lanes.cluster import batching, remote
+from pygame_async._lanes.cluster import batching, filing, remote
 from pygame_async._lanes.cluster.state import Batch, DaskState, Op
-from pygame_async._lanes.failures import PickledResult, RemoteFailed
 
 logger = logging.getLogger("pygame_async")
 
@@ -227,7 +224,7 @@ class Collector:
             )
         except Exception as exc:
             with state.ledger.lock:
-                self._fail_batch(batch, exc)
+                filing.fail_batch(state, batch, exc)
                 state.end_batch(batch)
                 state.ledger.notify()
             return
@@ -267,71 +264,13 @@ class Collector:
             for batch in batches:
                 batch.future = None
                 if batch.number in results:
-                    self._file(batch, results[batch.number])
+                    filing.file_result(state, batch, results[batch.number])
                 else:
-                    self._fail_batch(batch, errors[batch.number])
+                    filing.fail_batch(state, batch, errors[batch.number])
                 state.end_batch(batch)
             batching.dispatch(state)
             state.ledger.notify()
         del futures  # dropped outside the lock: dask releases them on its own locks
-
-    def _file(self, batch: Batch, result: Any) -> None:
-        """``[lock]`` File what a batch returned: one outcome per call, or a rerun refused."""
-        if result[0] == remote.RERUN:
-            address, pid = result[1]
-            self._crashed(batch, address, pid)
-            return
-        tasks = {task.id: task for task in batch.tasks}
-        ledger = self._state.ledger
-        for task_id, seconds, succeeded, payload, last in result[2]:
-            task = tasks[task_id]
-            task.definition.measured(seconds)
-            if task.state is not TaskState.ASSIGNED:
-                continue  # timed out, or superseded while it ran: its outcome is dropped
-            if last is not None and (task.progress, task.progress_message) != tuple(last):
-                ledger.record_progress(task, float(last[0]), last[1])
-            ledger.finish(task, PickledResult(payload) if succeeded else RemoteFailed(payload))
-
-    def _fail_batch(self, batch: Batch, error: BaseException | None) -> None:
-        """``[lock]`` A batch came back without outcomes: crashed, cancelled, or refused."""
-        if isinstance(error, KilledWorker):
-            last = getattr(error, "last_worker", None)
-            self._crashed(batch, str(getattr(last, "address", "of the cluster")), None)
-            return
-        ledger = self._state.ledger
-        for task in batch.tasks:
-            if task.state is not TaskState.ASSIGNED:
-                continue
-            if error is None:  # cancelled by dask (the cluster closed, say)
-                ledger.cancel(task)
-                continue
-            failure = AsyncError(
-                f"the dask cluster could not run {task.name!r}: {type(error).__name__}: {error} "
-                "(is pygame_async, of the game's version, installed on every dask worker?)"
-            )
-            failure.__cause__ = error
-            ledger.fail(task, failure)
-
-    def _crashed(self, batch: Batch, address: str, pid: int | None) -> None:
-        """``[lock]`` The worker running a batch died: its calls fail, or run again (retries)."""
-        state = self._state
-        where = f"the dask worker {address}" + (f" (pid {pid})" if pid else "")
-        for task in batch.tasks:
-            if task.state is not TaskState.ASSIGNED:
-                continue
-            if task.retries > 0:
-                task.retries -= 1
-                state.ledger.untake(task)
-                state.queue.put_back([task])
-                continue
-            if len(batch.tasks) == 1:
-                what = f"{where} running {task.name!r} died; it does not run again, since it may "
-                what += "have started (f.options(retries=n) lets it run again, n times)"
-            else:
-                what = f"{where} died running a batch of {len(batch.tasks)} short calls, "
-                what += f"{task.name!r} among them; none of them runs again (any may have run)"
-            error = WorkerCrashedError(what, pid=pid, exitcode=None, address=address)
-            state.ledger.fail(task, error)
 
     # -- workers -----------------------------------------------------------------------------
 
@@ -393,8 +332,10 @@ class Collector:
                 _quietly(client.unsubscribe_topic, topic)
             with state.ledger.lock:
                 futures = [b.future for b in state.in_flight.values() if b.future is not None]
-                for batch in list(state.in_flight.values()):
-                    self._fail_batch(batch, None)
+                for batch in list(state.in_flight.values()):  # left by a breakdown
+                    for task in batch.tasks:
+                        if task.state is TaskState.ASSIGNED:
+                            state.ledger.cancel(task)
                     state.end_batch(batch)
             if futures:
                 _quietly(client.cancel, futures)
