@@ -85,6 +85,14 @@ def die_the_first_time(marker: str) -> str:
     return "ran again"
 
 
+def die_at(value: int, doomed: int, marker: str) -> int:
+    """Return ``value`` at once, but kill the worker at ``doomed`` (the first time only)."""
+    if value == doomed and not os.path.exists(marker):
+        Path(marker).touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return value
+
+
 def hold_for(seconds: float) -> float:
     time.sleep(seconds)
     return seconds
@@ -105,6 +113,14 @@ def two() -> Iterator[pygame_async.Pool]:
     with lanes.make_pool("dask", 2) as pool:
         yield pool
     lanes.check_left_running(pool)
+
+
+def registered(client: object, token: str) -> set[int]:
+    """The definition ids a lane has registered with the scheduler, as worker plugins."""
+    names = client.run_on_scheduler(  # type: ignore[attr-defined]
+        lambda dask_scheduler: list(dask_scheduler.worker_plugins)
+    )
+    return {int(name.rsplit("-", 1)[1]) for name in names if f"-{token}-" in name}
 
 
 def written_pids(folder: Path) -> list[int]:
@@ -193,6 +209,26 @@ def test_a_dask_worker_killed_mid_call_fails_that_call_only_and_it_never_runs_ag
     later = [two.call(None, "identity", i) for i in range(30)]
     assert [task.result(timeout=BOUND) for task in later] == list(range(30))
     assert written_pids(tmp_path) == [pid], "dask's re-run of the call is refused"
+
+
+def test_a_crash_in_a_batch_of_short_calls_fails_that_batch_and_nothing_runs_again(
+    two: pygame_async.Pool, tmp_path: Path
+) -> None:
+    marker = str(tmp_path / "died")
+    die = two.define("die_at", die_at)
+    assert die(None, -1, 0, marker).result(timeout=BOUND) == -1  # measured: short, batched
+    state = whitebox.dask_state(two)
+    tasks = [die(None, value, 1500, marker) for value in range(3000)]
+    assert two.wait(timeout=3 * BOUND)
+    failed = [task for task in tasks if task.exception() is not None]
+    assert tasks[1500] in failed and os.path.exists(marker)
+    assert 1 < len(failed) < len(tasks), "the batch it was in, not the others"
+    for task in failed:
+        error = task.exception()
+        assert isinstance(error, pygame_async.WorkerCrashedError)
+        assert "batch of" in str(error) and error.address is not None
+    assert all(task.result() == value for value, task in enumerate(tasks) if task not in failed)
+    assert state.next_number < 40, "they travelled in batches"
 
 
 def test_retries_run_a_call_again_when_its_worker_dies(
@@ -323,6 +359,8 @@ def test_a_pool_leaves_nothing_of_its_own_on_a_cluster_it_was_given() -> None:
         tasks = [pool.call(None, "identity", i) for i in range(600)]  # claims in 3 epochs' worth
         assert pool.wait(timeout=BOUND) and [task.result() for task in tasks] == list(range(600))
         client = whitebox.dask_client(pool)
+        current = {whitebox.current_definition(pool, name).id for name in ("identity", "version")}
+        wait_until(lambda: registered(client, token) == current)  # old versions: forgotten
     from distributed import Client
 
     with Client(cluster, set_as_default=False) as look:
