@@ -391,3 +391,31 @@ def test_a_cluster_the_lane_starts_is_closed_with_the_pool() -> None:
     # What may stay: dask's process-wide executors, started once and kept by dask.
     left = {thread.name for thread in set(threading.enumerate()) - before if thread.is_alive()}
     assert all(name.startswith(("Dask-Offload", "Dask-Callback-Thread")) for name in left), left
+
+
+def test_a_game_that_exits_mid_call_without_shutdown_leaves_nothing_and_says_nothing(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "game.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "import pygame_async\n"
+        "if __name__ == '__main__':\n"
+        "    pool = pygame_async.Pool(2, lane=pygame_async.DaskLane())\n"
+        "    pids = pool._lane._state.connection.client.run(os.getpid)\n"
+        "    print(*pids.values(), flush=True)\n"
+        "    pool.define('sleep', time.sleep)(None, 30)\n"
+        "    pool.call(None, 'sleep', 30)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    pids = [int(pid) for pid in result.stdout.split()]
+    assert len(pids) == 2
+    wait_until(lambda: not any(pid_alive(pid) for pid in pids))
+    complaints = [
+        line for line in result.stderr.splitlines() if "Traceback" in line or " ERROR " in line
+    ]
+    assert complaints == [], result.stderr

@@ -31,7 +31,6 @@ inline lane, else on a thread lane the pool makes when first asked.
 
 from __future__ import annotations
 
-import atexit
 import threading
 import time
 import weakref
@@ -39,7 +38,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from pygame_async._core import calls, updating, validate
+from pygame_async._core import calls, exiting, updating, validate
 from pygame_async._core.call_options import PLAIN, CallOptions
 from pygame_async._core.caller import AsyncFunction
 from pygame_async._core.definitions import Definitions
@@ -428,9 +427,4 @@ def _kill_workers_at_exit() -> None:
                 continue
 
 
-# These hooks run at interpreter exit before the atexit module's (so before
-# multiprocessing's, which would join workers that may never stop by
-# themselves), last registered first.  A web build's threading (pygbag's green
-# threads) may not have them; there is no worker process to kill there.
-_register_at_exit = getattr(threading, "_register_atexit", atexit.register)
-_register_at_exit(_kill_workers_at_exit)
+exiting.at_exit(_kill_workers_at_exit)  # before multiprocessing's own (see exiting)

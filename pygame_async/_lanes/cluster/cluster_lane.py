@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pygame_async._core import exiting
 from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.definitions import Definition
 from pygame_async._core.errors import AsyncError
@@ -26,6 +27,11 @@ from pygame_async._lanes.cluster import batching
 from pygame_async._lanes.cluster.collector import Collector
 from pygame_async._lanes.cluster.connection import Connection
 from pygame_async._lanes.cluster.state import DaskState, Op
+
+# distributed brought exit hooks that stop dask's callback threads from taking
+# work: the pools' own hook must run before them, while the lane can still
+# cancel its tasks and close its client quietly.
+exiting.again()
 
 _SPINNING: Final = 0.001  # seconds: update() called again sooner than this is being spun
 _YIELD: Final = 0.0002  # seconds a spun update() lets dask's threads have the GIL
