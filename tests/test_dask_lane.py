@@ -348,7 +348,12 @@ def test_a_client_given_stays_open_and_its_cluster_scales(tmp_path: Path) -> Non
         assert client.submit(identity, 3).result() == 3
 
 
-def test_a_pool_leaves_nothing_of_its_own_on_a_cluster_it_was_given() -> None:
+def test_a_pool_leaves_nothing_of_its_own_on_a_cluster_it_was_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pygame_async._lanes.cluster import state
+
+    monkeypatch.setattr(state, "EPOCH_SIZE", 4)  # claims in a few epochs' worth, quickly
     cluster = dask_cluster.sized(2)
     with lanes.make_pool("dask", 2) as pool:
         token = whitebox.dask_state(pool).token
@@ -356,11 +361,14 @@ def test_a_pool_leaves_nothing_of_its_own_on_a_cluster_it_was_given() -> None:
         for round_ in range(3):
             pool.define("version", lambda round_=round_: round_)
             assert pool.call(None, "version").result(timeout=BOUND) == round_
-        tasks = [pool.call(None, "identity", i) for i in range(600)]  # claims in 3 epochs' worth
-        assert pool.wait(timeout=BOUND) and [task.result() for task in tasks] == list(range(600))
+        for value in range(12):  # one batch each: twelve batches, three epochs and more
+            assert pool.call(None, "identity", value).result(timeout=BOUND) == value
         client = whitebox.dask_client(pool)
         current = {whitebox.current_definition(pool, name).id for name in ("identity", "version")}
         wait_until(lambda: registered(client, token) == current)  # old versions: forgotten
+        claims = client.get_metadata(["pygame_async", token])
+        over = [epoch for epoch, batches in claims.items() if batches is None]
+        assert len(over) >= 2 and claims[max(claims)] is not None, "epochs over are cleared"
     from distributed import Client
 
     with Client(cluster, set_as_default=False) as look:
