@@ -171,6 +171,7 @@ class Collector:
                 ),
             )
             state.ledger.notify()
+            state.post_due = True  # an event-type callback is posted now, not at the next news
 
     # -- ops ----------------------------------------------------------------------------------
 
@@ -203,9 +204,9 @@ class Collector:
             name = remote.plugin_name(state.token, op.definition.id)
             if name in state.plugins:
                 state.plugins.discard(name)
-                client.unregister_worker_plugin(name)
+                _tidy(client.unregister_worker_plugin, name)
         elif op.kind == "clear_epoch":
-            client.set_metadata([remote.METADATA_ROOT, state.token, op.epoch], None)
+            _tidy(client.set_metadata, [remote.METADATA_ROOT, state.token, op.epoch], None)
 
     def _submit(self, batch: Batch) -> None:
         state = self._state
@@ -256,8 +257,11 @@ class Collector:
                 continue
             if batch.future.status == "cancelled":
                 errors[batch.number] = None
-            else:
+                continue
+            try:
                 errors[batch.number] = batch.future.exception()
+            except Exception as exc:  # the scheduler could not say: that is the error
+                errors[batch.number] = exc
         futures = [batch.future for batch in batches]
         state = self._state
         with state.ledger.lock:
@@ -349,6 +353,18 @@ class Collector:
                 with state.ledger.lock:
                     state.closed = True
                     state.ledger.lane_closed()
+
+
+def _tidy(function: Any, *args: Any) -> None:
+    """Tidy the cluster up as the lane goes (old definitions, old claims); a failure is logged.
+
+    What is left behind costs the scheduler a little memory, nothing else:
+    no call depends on it.
+    """
+    try:
+        function(*args)
+    except Exception as exc:
+        logger.warning("pygame_async: the dask lane could not tidy up the cluster: %s", exc)
 
 
 def _quietly(function: Any, *args: Any) -> None:
