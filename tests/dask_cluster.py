@@ -15,26 +15,23 @@ it was given running: the tests check that too.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from typing import Any
 
 from helpers import BOUND
 
 _cluster: Any = None
-_client: Any = None  # the tests' own client, to look at the cluster
 
 
 def cluster() -> Any:
     """The shared LocalCluster, started on first use."""
-    global _cluster, _client
+    global _cluster
     if _cluster is None:
-        from distributed import Client, LocalCluster
+        from distributed import LocalCluster
 
         _cluster = LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
-        _client = Client(_cluster, set_as_default=False)
     return _cluster
 
 
@@ -53,17 +50,19 @@ def sized(workers: int) -> Any:
 
 
 def settle(workers: int | None = None) -> None:
-    """Wait until the cluster runs as many workers as planned (or ``workers``), no leftover."""
+    """Wait until the cluster runs as many workers as planned (or ``workers``), no leftover.
+
+    Asked of the cluster's nannies, in this process: asking the workers
+    themselves would wait for one that is closing (dask's 30 s timeout).
+    """
     shared = cluster()
     deadline = time.monotonic() + 3 * BOUND
     while True:
         want = len(shared.worker_spec) if workers is None else workers
-        try:
-            pids = worker_pids()
-        except Exception:  # a worker came or went while asked: look again
-            pids = {}
+        pids = worker_pids()
+        registered = len(shared.scheduler_info.get("workers", {}))
         if (
-            len(pids) == want
+            len(pids) == want == registered
             and len(shared.workers) == want
             and stray_processes(set(pids.values())) == []
         ):
@@ -71,15 +70,19 @@ def settle(workers: int | None = None) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(
                 f"the shared dask cluster did not settle at {want} workers: {pids}, "
-                f"stray {stray_processes(set(pids.values()))}"
+                f"{registered} registered, stray {stray_processes(set(pids.values()))}"
             )
         time.sleep(0.02)
 
 
 def worker_pids() -> dict[str, int]:
-    """The shared cluster's workers: address -> pid of the worker process."""
-    cluster()
-    return dict(_client.run(os.getpid))
+    """The shared cluster's workers: name -> pid of the worker process (alive)."""
+    shared = cluster()
+    return {
+        str(name): nanny.pid
+        for name, nanny in list(shared.workers.items())
+        if getattr(nanny, "pid", None)
+    }
 
 
 def stray_processes(expected: set[int]) -> list[multiprocessing.process.BaseProcess]:
@@ -113,13 +116,12 @@ def current_pids() -> set[int]:
 
 def close() -> None:
     """Close the shared cluster (end of session); its worker processes must then be gone."""
-    global _cluster, _client
+    global _cluster
     if _cluster is None:
         return
     pids = set(worker_pids().values())
-    _client.close()
     _cluster.close()
-    _cluster = _client = None
+    _cluster = None
     from helpers import pid_alive, wait_until
 
     wait_until(lambda: not any(pid_alive(pid) for pid in pids))

@@ -173,12 +173,20 @@ def dask_client(pool: pygame_async.Pool) -> Any:
 
 
 def dask_worker_pids(pool: pygame_async.Pool) -> list[int]:
-    """The pids of the worker processes of a dask pool's cluster (asked of its workers)."""
+    """The pids of the worker processes of a dask pool's cluster.
+
+    Asked of a LocalCluster's nannies in this process (asking a worker that
+    is closing would wait for dask's 30 s timeout); of the workers otherwise.
+    """
     import os
 
-    if dask_state(pool).closed:
+    state = dask_state(pool)
+    nannies = getattr(state.connection.cluster, "workers", None)
+    if isinstance(nannies, dict):
+        return sorted(nanny.pid for nanny in list(nannies.values()) if getattr(nanny, "pid", None))
+    if state.closed:
         return []
-    return sorted(dask_client(pool).run(os.getpid).values())
+    return sorted(dask_client(pool).run(os.getpid, callback_timeout=10).values())
 
 
 def dask_lane_threads(pool: pygame_async.Pool) -> list[Any]:
