@@ -41,6 +41,8 @@ class Config:
     group_repeats: int  # runs of each, the fastest counts
     inversion_low_calls: int  # low-priority calls queued before the high one
     inversion_trials: int  # the median counts
+    dask_tiny_calls: int
+    dask_round_trips: int
 
 
 def expect(condition: bool, message: str) -> None:

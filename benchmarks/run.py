@@ -109,6 +109,8 @@ def make_config(quick: bool) -> Config:
         group_repeats=2 if quick else 5,
         inversion_low_calls=1_000,
         inversion_trials=3 if quick else 7,
+        dask_tiny_calls=500 if quick else 5_000,
+        dask_round_trips=20 if quick else 200,
     )
 
 
@@ -138,7 +140,7 @@ def make_header() -> dict[str, str]:
 
 def run_workload(runner: Runner, workload: Workload, config: Config) -> list[Row]:
     """Rows of one workload on one pool: one per waiting mode if the workload asks."""
-    if workload.only is not None and not isinstance(runner, workload.only):
+    if not workload.applies_to(type(runner)):
         return []
     rows = []
     for mode in runner.modes if workload.every_mode else runner.modes[:1]:
@@ -155,12 +157,7 @@ def run_workload(runner: Runner, workload: Workload, config: Config) -> list[Row
 def run_pool(runner_type: type[Runner], workloads: list[Workload], config: Config) -> list[Row]:
     """The workloads on one pool, which is shut down afterwards whatever happens."""
     label = runner_type.label
-    mine = [
-        w
-        for w in workloads
-        if (w.only is None or issubclass(runner_type, w.only))
-        and (runner_type.workloads is None or w.key in runner_type.workloads)
-    ]
+    mine = [w for w in workloads if w.applies_to(runner_type)]
     if runner_type.unavailable:
         return [Row(w.key, label, None, runner_type.unavailable) for w in mine]
     progress(f"running {label} ...")
@@ -220,7 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     workloads = [w for w in WORKLOADS if w.key in wanted]
     rows = []
     if workloads:
-        rows = [row for runner_type in RUNNERS for row in run_pool(runner_type, workloads, config)]
+        rows = [
+            row
+            for runner_type in RUNNERS
+            if any(workload.applies_to(runner_type) for workload in workloads)
+            for row in run_pool(runner_type, workloads, config)
+        ]
     if "groups" in wanted:
         progress("groups: f.map() against separate calls ...")
         rows += scheduling.group_rows(config)

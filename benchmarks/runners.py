@@ -25,6 +25,11 @@ try:
 except ImportError:  # a benchmark-only dependency: its rows then say "not installed"
     loky = None
 
+try:
+    import distributed
+except ImportError:  # the [dask] extra: the dask rows then say "not installed"
+    distributed = None
+
 WORKERS = 2
 TIMEOUT = 120.0  # seconds any single wait may take before the run fails
 
@@ -41,6 +46,7 @@ class Runner(abc.ABC):
     mode = ""
     unavailable: str | None = None  # why this pool cannot run here, e.g. not installed
     workloads: frozenset[str] | None = None  # the only workloads it runs; None: all that apply
+    extra = False  # True: runs only the workloads that name it (Workload.runners)
 
     @abc.abstractmethod
     def start(self) -> None:
@@ -244,6 +250,69 @@ class LokyRunner(_ExecutorRunner):
         self._executor.shutdown(wait=True, kill_workers=True)
 
 
+def _local_cluster() -> Any:
+    """A dask LocalCluster of WORKERS worker processes, one thread each, as the pools have."""
+    return distributed.LocalCluster(
+        n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+
+
+class DaskLaneRunner(PygameAsyncRunner):
+    """pygame_async's dask lane, ``DaskLane(cluster)``, on a LocalCluster of its own."""
+
+    label = "pygame_async DaskLane"
+    extra = True
+    unavailable = None if distributed is not None else "distributed: not installed"
+
+    def start(self) -> None:
+        self._cluster = _local_cluster()
+        try:
+            self._pool = pygame_async.Pool(WORKERS, lane=pygame_async.DaskLane(self._cluster))
+        except BaseException:
+            self._cluster.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._cluster.close()
+
+
+class DaskSubmitRunner(Runner):
+    """dask itself: ``client.submit`` once per call (``pure=False``: every call runs), then gather.
+
+    On a LocalCluster of its own, as :class:`DaskLaneRunner`'s.
+    """
+
+    label = "dask client.submit"
+    extra = True
+    unavailable = DaskLaneRunner.unavailable
+
+    def start(self) -> None:
+        self._cluster = _local_cluster()
+        self._client = distributed.Client(self._cluster, set_as_default=False)
+
+    def bind(self, name: str, func: Callable[..., Any]) -> Submit:
+        submit = self._client.submit
+        return lambda *args: submit(func, *args, pure=False)
+
+    def result(self, handle: Any) -> Any:
+        return handle.result(TIMEOUT)
+
+    def gather(self, handles: list[Any]) -> list[Any]:
+        return list(self._client.gather(handles))
+
+    def poll(self, handle: Any) -> bool:
+        return bool(handle.done())
+
+    def close(self) -> None:
+        try:
+            self._client.close()
+        finally:
+            self._cluster.close()
+
+
 RUNNERS: tuple[type[Runner], ...] = (
     PygameAsyncRunner,
     PygameAsyncThreadRunner,
@@ -251,5 +320,7 @@ RUNNERS: tuple[type[Runner], ...] = (
     ProcessPoolRunner,
     MultiprocessingRunner,
     LokyRunner,
+    DaskLaneRunner,
+    DaskSubmitRunner,
 )
 BASELINE = ProcessPoolRunner.label

@@ -17,6 +17,13 @@ PPE = "ProcessPoolExecutor"
 MP_POOL = "multiprocessing.Pool"
 PPE_SPAWN = "ProcessPoolExecutor (spawn)"
 DEMO_NONE = "none (--no-paths)"
+DASK_LANE = "pygame_async DaskLane"
+DASK_SUBMIT = "dask client.submit"
+_DASK_NOTE = (
+    f"each dask row on a LocalCluster of its own, {WORKERS} worker processes of one thread; "
+    f"pygame_async: the process lane, {WORKERS} workers; dask client.submit: one submit per "
+    "call (pure=False), then client.gather"
+)
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,24 @@ SECTIONS = (
         "update(budget=0.004), the inline lane's share of a frame",
         ratio_metric="p99 ms",
     ),
+    Section(
+        "dask_tiny",
+        "dask lane: tiny calls: {dask_tiny_calls:,} x + 1, all submitted at once",
+        DASK_SUBMIT,
+        _DASK_NOTE,
+    ),
+    Section(
+        "dask_round_trip",
+        "dask lane: idle round trip: {dask_round_trips:,} x + 1 one at a time, call() to callback",
+        DASK_SUBMIT,
+        _DASK_NOTE,
+    ),
+    Section(
+        "dask_cpu",
+        "dask lane: CPU-bound: {cpu_calls} calls of ~0.1 s pure Python, speedup over serial",
+        DASK_SUBMIT,
+        _DASK_NOTE,
+    ),
 )
 
 
@@ -155,4 +180,6 @@ TARGETS = (
     Target("frames", "p99 ms", "<=", 1.25, DEMO_NONE, rows="async"),
     # "--sync far above": read as at least twice the p99 with no pathfinding.
     Target("frames", "p99 ms", ">=", 2, DEMO_NONE, rows="sync"),
+    # Issue 16: batching beats dask's own per-task cost on tiny calls.
+    Target("dask_tiny", "calls/s", ">=", 3, DASK_SUBMIT, rows=DASK_LANE),
 )

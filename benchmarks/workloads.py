@@ -16,7 +16,13 @@ from dataclasses import dataclass
 import pygame_async
 from benchmarks import big_results, tasks
 from benchmarks.common import Config, Metrics, expect, percentile
-from benchmarks.runners import TIMEOUT, PygameAsyncRunner, Runner
+from benchmarks.runners import (
+    TIMEOUT,
+    DaskLaneRunner,
+    DaskSubmitRunner,
+    PygameAsyncRunner,
+    Runner,
+)
 
 EMPTY_BATCHES = 10
 
@@ -29,6 +35,15 @@ class Workload:
     run: Callable[[Runner, Config], Metrics]
     every_mode: bool = False  # run once per waiting mode of the pool (see Runner.modes)
     only: type[Runner] | None = None  # measures that pool's own API; others skip it
+    runners: tuple[type[Runner], ...] | None = None  # only these pools (extra ones too)
+
+    def applies_to(self, runner: type[Runner]) -> bool:
+        """Tell whether this workload runs on that pool."""
+        if self.runners is not None:
+            return runner in self.runners
+        if runner.workloads is not None and self.key not in runner.workloads:
+            return False  # a lane measured on some workloads only (thread, inline)
+        return not runner.extra and (self.only is None or issubclass(runner, self.only))
 
 
 def warm_up(runner: Runner) -> None:
@@ -38,11 +53,11 @@ def warm_up(runner: Runner) -> None:
     expect(results == [1, 2, 3, 4], f"warm-up returned {results}")
 
 
-def tiny_calls(runner: Runner, config: Config) -> Metrics:
+def tiny_calls(runner: Runner, config: Config, count: int | None = None) -> Metrics:
     """Many ``x + 1`` calls at once: throughput, and the main thread's cost per call."""
     submit = runner.bind("add_one", tasks.add_one)
     runner.result(submit(0))
-    n = config.tiny_calls
+    n = config.tiny_calls if count is None else count
     start = time.perf_counter()
     handles = [submit(i) for i in range(n)]
     submitted = time.perf_counter()
@@ -52,12 +67,12 @@ def tiny_calls(runner: Runner, config: Config) -> Metrics:
     return {"calls/s": n / (end - start), "main us/call": (submitted - start) / n * 1e6}
 
 
-def round_trip(runner: Runner, config: Config) -> Metrics:
+def round_trip(runner: Runner, config: Config, count: int | None = None) -> Metrics:
     """One call at a time, each waited for: latency of an idle pool, in microseconds."""
     submit = runner.bind("add_one", tasks.add_one)
     runner.result(submit(0))
     samples = []
-    for i in range(config.round_trips):
+    for i in range(config.round_trips if count is None else count):
         start = time.perf_counter()
         result = runner.result(submit(i))
         samples.append((time.perf_counter() - start) * 1e6)
@@ -152,6 +167,19 @@ def big_definitions(runner: Runner, config: Config) -> Metrics:
     return {"calls/s": n / elapsed, "seconds": elapsed}
 
 
+def dask_tiny_calls(runner: Runner, config: Config) -> Metrics:
+    """:func:`tiny_calls`, at the size of the dask lane's target (issue 16: 5,000 calls)."""
+    return tiny_calls(runner, config, config.dask_tiny_calls)
+
+
+def dask_round_trip(runner: Runner, config: Config) -> Metrics:
+    """:func:`round_trip`, fewer of them: a dask round trip takes milliseconds."""
+    return round_trip(runner, config, config.dask_round_trips)
+
+
+# The dask lane beside the process lane and dask's own client.submit, in the same run.
+DASK_ROWS = (PygameAsyncRunner, DaskLaneRunner, DaskSubmitRunner)
+
 WORKLOADS = (
     Workload("tiny", tiny_calls),
     Workload("round_trip", round_trip, every_mode=True),
@@ -160,4 +188,7 @@ WORKLOADS = (
     Workload("bytes", big_results.big_bytes),
     Workload("surface", big_results.big_surface),
     Workload("definitions", big_definitions),
+    Workload("dask_tiny", dask_tiny_calls, runners=DASK_ROWS),
+    Workload("dask_round_trip", dask_round_trip, every_mode=True, runners=DASK_ROWS),
+    Workload("dask_cpu", cpu_bound, runners=DASK_ROWS),
 )

@@ -18,7 +18,8 @@ listed in ``__all__``; everything else is private.
 
 Layout: ``_core/`` is the pygame-free core (definitions, tasks, delivery,
 the call ledger, the pool, errors); ``_lanes/`` holds the lanes that run
-calls (``process/``: worker processes; ``thread.py``); ``_pygame/`` is the
+calls (``process/``: worker processes; ``thread.py``; ``inline.py``;
+``cluster/``: the dask lane, imported only when a pool uses it); ``_pygame/`` is the
 pygame adapter (completions as events, Surfaces across processes), plugged
 into the core's seams here; ``assets.py`` is the public asset loader.
 Arrows run one way: front -> adapter, lanes -> core.
@@ -60,6 +61,7 @@ from pygame_async._core.group import Group
 from pygame_async._core.pool import Pool
 from pygame_async._core.progress import report_progress
 from pygame_async._core.task import Task, TaskState
+from pygame_async._lanes.cluster.spec import DaskLane
 from pygame_async._pygame import UPDATE_EVENT
 from pygame_async._version import __version__ as __version__
 
@@ -71,6 +73,7 @@ __all__ = [
     "AsyncError",
     "AsyncFunction",
     "CallAbortedError",
+    "DaskLane",
     "DefinitionLoadError",
     "DependencyError",
     "Ensure",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterator
 
@@ -12,6 +11,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+import dask_cluster
 import lanes
 import whitebox
 from helpers import pid_alive, worker_pids
@@ -27,14 +27,23 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Close the dask cluster the tests shared; its worker processes must be gone."""
+    dask_cluster.close()
+
+
 @pytest.fixture(autouse=True)
 def no_process_left_behind() -> Iterator[None]:
-    """Every test must end with no worker process and no lane thread of ours alive."""
+    """Every test must end with no worker process and no lane thread of ours alive.
+
+    The one exception: the workers of the dask cluster the tests share
+    (``dask_cluster``), which must be just those it plans, nothing left over.
+    """
     yield
     if whitebox.default_pool() is not None:
         pygame_async.shutdown(cancel_pending=True)
         raise AssertionError("the test left the default pool loaded")
-    assert multiprocessing.active_children() == []
+    assert dask_cluster.not_shared() == []
     assert lanes.lane_threads_left() == []
 
 
@@ -49,8 +58,9 @@ def any_pool(lane: str) -> Iterator[pygame_async.Pool]:
     """A two-worker pool on each lane, shut down (and its workers proven gone) after the test."""
     with lanes.make_pool(lane, 2) as pool:
         yield pool
-        started = lanes.runners(pool)
+        started = lanes.owned(pool)
     assert not any(lanes.alive(runner) for runner in started)
+    lanes.check_left_running(pool)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import multiprocessing
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import dask_cluster
 import pygame  # with pygame imported, an int callback is a pygame event type
 import pytest
 import whitebox
@@ -240,7 +240,7 @@ def test_pool_refuses_bad_worker_counts_and_starts_nothing() -> None:
             lambda: pygame_async.Pool(value), error, "Pool(workers)", "workers", words
         )
         says_what_it_got(exception, value)
-        assert multiprocessing.active_children() == []
+        assert dask_cluster.not_shared() == []  # (the shared dask cluster aside)
 
     check()
 
@@ -254,7 +254,7 @@ def test_load_refuses_bad_worker_counts_and_can_then_load() -> None:
             pygame_async.load(value)
         with pytest.raises(RuntimeError, match=r"call pygame_async\.load\(\) first"):
             pygame_async.get_worker_count()
-        assert multiprocessing.active_children() == []
+        assert dask_cluster.not_shared() == []  # (the shared dask cluster aside)
 
     check()
     pool = pygame_async.load(1)
@@ -675,7 +675,7 @@ def test_a_huge_call_timeout_is_refused_or_just_never_expires(how: str, seconds:
             pool.shutdown(cancel_pending=True)
         else:  # shutdown() would wait forever for the dead I/O thread: kill the workers
             whitebox.kill_at_exit(pool, timeout=0)
-            wait_until(lambda: multiprocessing.active_children() == [])
+            wait_until(lambda: dask_cluster.not_shared() == [])
 
 
 # -- progress ------------------------------------------------------------------------

@@ -65,7 +65,8 @@ def test_none_callback_logs_a_failure_with_its_remote_traceback(defined, caplog)
 
 def test_none_callback_ignores_success(defined, caplog) -> None:
     deliver_one(defined, defined.call(None, "ok"))
-    assert caplog.records == []
+    # Only pygame_async's own: a dask lane's in-process scheduler logs at INFO as it works.
+    assert [record for record in caplog.records if record.name.startswith("pygame_async")] == []
 
 
 def test_function_callback_gets_the_result_and_is_skipped_on_failure(defined, caplog) -> None:

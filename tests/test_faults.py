@@ -430,15 +430,17 @@ delivered = []
 interrupts = 0
 made = 0
 told = False
-while made < 2000:
-    try:  # the game's every step is in a try: Ctrl+C may land anywhere in it
-        if not told:
-            told = True
-            print("ready", flush=True)  # the storm starts once this is read
-        pool.call(delivered.append, "inc", made)
-        made += 1
-        if made % 50 == 0:
-            pool.wait(10)
+while True:
+    try:  # the game's loop runs inside a try, its test and jump back too: Ctrl+C lands anywhere
+        while made < 2000:
+            if not told:
+                told = True
+                print("ready", flush=True)  # the storm starts once this is read
+            pool.call(delivered.append, "inc", made)
+            made += 1
+            if made % 50 == 0:
+                pool.wait(10)
+        break
     except KeyboardInterrupt:
         interrupts += 1
 while True:

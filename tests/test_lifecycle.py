@@ -17,11 +17,12 @@ def test_shutdown_runs_queued_calls_but_not_their_callbacks(lane: str) -> None:
     pool.define("identity", identity)
     called: list[object] = []
     tasks = [pool.call(called.append, "identity", i) for i in range(10)]
-    runners = lanes.runners(pool)
+    started = lanes.owned(pool)
     pool.shutdown(wait=True)
     assert [task.result(timeout=0) for task in tasks] == list(range(10))
     assert pool.update() == 0 and called == [], "shutdown runs no callbacks"
-    assert not any(lanes.alive(runner) for runner in runners)
+    assert not any(lanes.alive(runner) for runner in started)
+    lanes.check_left_running(pool)
     with pytest.raises(RuntimeError, match="shut down"):
         pool.call(None, "identity", 1)
 

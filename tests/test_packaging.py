@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+import tomllib
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 import pygame_async
 
@@ -47,3 +50,16 @@ def test_the_changelog_starts_with_an_unreleased_section_of_simple_lists() -> No
             section = line
         elif line.startswith("- "):
             assert section is not None, line
+
+
+def test_the_dask_extra_is_the_range_the_tests_run_with() -> None:
+    optional = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    (dask,) = [Requirement(text) for text in optional["dask"]]
+    assert dask.name == "distributed"
+    # [dev] holds the same range: a dev install runs the dask lane's tests too.
+    assert [str(Requirement(text)) for text in optional["dev"] if "distributed" in text] == [
+        str(dask)
+    ]
+    assert dask.specifier.contains(importlib.metadata.version("distributed"))

@@ -115,7 +115,7 @@ def test_pool_shutdown_from_a_callback_drops_the_rest(lane: str, wait: bool) -> 
         tasks = [pool.call(shut_down_once, "identity", i) for i in range(6)]
         for task in tasks:
             task.result(timeout=BOUND)
-        runners = lanes.runners(pool)
+        started = lanes.owned(pool)
         assert bounded(pool.update) == 1
         assert len(delivered) == 1, "shutdown runs no callbacks"
         assert pool.update() == 0
@@ -124,7 +124,8 @@ def test_pool_shutdown_from_a_callback_drops_the_rest(lane: str, wait: bool) -> 
             pool.call(None, "identity", 1)
         bounded(pool.shutdown)
         assert pool.get_worker_count() == 0
-    assert not any(lanes.alive(runner) for runner in runners)
+    assert not any(lanes.alive(runner) for runner in started)
+    lanes.check_left_running(pool)
 
 
 def test_shutdown_from_a_callback_lets_a_running_call_finish_undelivered(

@@ -133,10 +133,10 @@ def lane_kind(pool: pygame_async.Pool) -> str:
 
 
 def lane_kinds() -> tuple[str, ...]:
-    """Every kind of lane the package can make."""
+    """Every kind of lane the package can make (named by a string, or by an object)."""
     from pygame_async import _lanes
 
-    return tuple(_lanes.KINDS)
+    return tuple(_lanes.KINDS) + tuple(_lanes.OBJECT_KINDS)
 
 
 def lane_threads(pool: pygame_async.Pool) -> list[Any]:
@@ -168,3 +168,49 @@ def calls_on_workers(pool: pygame_async.Pool) -> list[int]:
 def defined_names(pool: pygame_async.Pool) -> list[str]:
     """The names the pool's definition table holds now (defined and not undefined)."""
     return [definition.name for definition in pool._definitions]
+
+
+# -- the dask lane ---------------------------------------------------------------------
+
+
+def dask_state(pool: pygame_async.Pool) -> Any:
+    """The dask lane's shared state."""
+    return pool._lane._state  # type: ignore[attr-defined]
+
+
+def dask_client(pool: pygame_async.Pool) -> Any:
+    """The dask lane's own Client (open until the pool has shut down)."""
+    return dask_state(pool).connection.client
+
+
+def dask_worker_pids(pool: pygame_async.Pool) -> list[int]:
+    """The pids of the worker processes of a dask pool's cluster.
+
+    Asked of a LocalCluster's nannies in this process (asking a worker that
+    is closing would wait for dask's 30 s timeout); of the workers otherwise.
+    """
+    import os
+
+    state = dask_state(pool)
+    nannies = getattr(state.connection.cluster, "workers", None)
+    if isinstance(nannies, dict):
+        return sorted(nanny.pid for nanny in list(nannies.values()) if getattr(nanny, "pid", None))
+    if state.closed:
+        return []
+    return sorted(dask_client(pool).run(os.getpid, callback_timeout=10).values())
+
+
+def dask_lane_threads(pool: pygame_async.Pool) -> list[Any]:
+    """The dask lane's own thread."""
+    return [pool._lane._collector._thread]  # type: ignore[attr-defined]
+
+
+def dask_owns_cluster(pool: pygame_async.Pool) -> bool:
+    """True if the dask lane started its cluster itself (``DaskLane()``)."""
+    return bool(dask_state(pool).connection.owns_cluster)
+
+
+def dask_cluster_running(pool: pygame_async.Pool) -> bool:
+    """True while the cluster a dask pool was given still runs."""
+    cluster = dask_state(pool).connection.cluster
+    return cluster is not None and cluster.status.name == "running"

@@ -1,4 +1,4 @@
-"""How one call is scheduled: ``f.options(priority=..., key=..., after=..., timeout=...)``."""
+"""How one call is scheduled: ``f.options(priority=, key=, after=, timeout=, retries=)``."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ class CallOptions(NamedTuple):
     priority: int = 0
     key: Hashable | None = None
     after: tuple[Task, ...] = ()
+    retries: int = 0  # runs again after its worker died: lanes that can (dask) say so
 
 
 PLAIN: Final = CallOptions()
@@ -47,7 +48,13 @@ PLAIN: Final = CallOptions()
 
 
 def with_changes(
-    name: str, options: CallOptions, timeout: Any, priority: Any, key: Any, after: Any
+    name: str,
+    options: CallOptions,
+    timeout: Any,
+    priority: Any,
+    key: Any,
+    after: Any,
+    retries: Any = UNCHANGED,
 ) -> CallOptions:
     """Return ``options`` with the arguments given to ``f.options()`` (of function ``name``)."""
     caller = f"{name}.options"
@@ -69,6 +76,8 @@ def with_changes(
         options = options._replace(key=key)
     if after is not UNCHANGED:
         options = options._replace(after=dependencies_of(f"{caller}(after)", after))
+    if retries is not UNCHANGED:
+        options = options._replace(retries=validate.count(f"{caller}(retries)", "retries", retries))
     return options
 
 

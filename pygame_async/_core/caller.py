@@ -42,7 +42,7 @@ class AsyncFunction:
 
     The same as ``pool.call(callback, name, *args, **kwargs)`` on the pool
     that defined it.  ``f.options(priority=..., key=..., after=...,
-    timeout=...)`` gives a caller whose calls have those options;
+    timeout=..., retries=...)`` gives a caller whose calls have those options;
     ``f.map(items)`` and ``f.starmap(argument_tuples)`` make a :class:`Group`.
     """
 
@@ -68,6 +68,7 @@ class AsyncFunction:
         priority: int = UNCHANGED,
         key: object = UNCHANGED,
         after: object = UNCHANGED,
+        retries: int = UNCHANGED,
     ) -> AsyncFunction:
         """Return a caller of the same function whose calls have these options.
 
@@ -84,11 +85,14 @@ class AsyncFunction:
           only once each of them finished successfully, else it fails with
           :class:`DependencyError`.  A Task passed as an argument implies it,
           and is replaced by its result.
+        * ``retries`` (an int, default 0): on the dask lane, how many more
+          times a call may run when the worker running it dies; other lanes
+          refuse it at the call (``ValueError``): they never run a call twice.
         """
         return AsyncFunction(
             self._pool,
             self._name,
-            with_changes(self._name, self._options, timeout, priority, key, after),
+            with_changes(self._name, self._options, timeout, priority, key, after, retries),
         )
 
     def __call__(self, callback: object, /, *args: Any, **kwargs: Any) -> Task:

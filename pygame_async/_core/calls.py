@@ -42,6 +42,11 @@ def make_call(
     form = delivery.resolve(callback, name)
     definitions.lookup(name)  # an unknown name fails before any pickling
     lane, queue, ledger = lanes.own, lanes.own_queue, lanes.ledger
+    if options.retries and not lane.reruns:
+        raise ValueError(
+            f"{name}.options(retries): the {lane.kind} lane never runs a call twice; "
+            "only the dask lane runs a call again when its worker dies"
+        )
     after = options.after
     needs_values = has_task_arguments(args, kwargs)
     if needs_values:  # packed once the Tasks' results are known; the rest is checked now
@@ -65,6 +70,7 @@ def make_call(
         task = Task(owner, next(ledger.task_ids), definition, form, arguments, timeout)
         task.lane = lane
         task.priority = options.priority
+        task.retries = options.retries
         definition.live_calls += 1
         ledger.pending += 1
         if options.key is not None:

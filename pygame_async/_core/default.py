@@ -9,6 +9,7 @@ from typing import Any
 from pygame_async._core import validate
 from pygame_async._core.caller import AsyncFunction
 from pygame_async._core.ensure import Ensure
+from pygame_async._core.lane_seam import LaneSpec
 from pygame_async._core.pool import Pool
 from pygame_async._core.task import Task
 
@@ -25,12 +26,12 @@ def _loaded(what: str) -> Pool:
     return pool
 
 
-def load(workers: int = 1, *, lane: str | None = None, **options: Any) -> Pool:
+def load(workers: int = 1, *, lane: str | LaneSpec | None = None, **options: Any) -> Pool:
     """Start the default pool with ``workers`` workers, ready when this returns.
 
     ``lane`` and ``options`` are those of :class:`Pool`: ``lane`` is
     ``"process"``, ``"thread"`` or ``"inline"`` (None: ``"process"``, or
-    ``"inline"`` in a web build); ``initializer``, ``initargs``,
+    ``"inline"`` in a web build), or ``DaskLane(target)``; ``initializer``, ``initargs``,
     ``max_calls_per_worker`` and ``max_worker_memory`` are for worker
     processes.  Raises RuntimeError if
     it is already loaded: call ``shutdown()`` first, or make an independent

@@ -42,13 +42,18 @@ class WorkerCrashedError(AsyncError):
 
     Only that call fails: calls queued behind it run on other workers.
     ``pid`` and ``exitcode`` describe the dead process (a negative exit code
-    is the number of the signal that killed it).
+    is the number of the signal that killed it).  On the dask lane
+    ``address`` is the dead dask worker's address (``pid`` its process id
+    on its own machine, ``exitcode`` None: dask does not say).
     """
 
-    def __init__(self, message: str, pid: int | None, exitcode: int | None) -> None:
+    def __init__(
+        self, message: str, pid: int | None, exitcode: int | None, address: str | None = None
+    ) -> None:
         super().__init__(message)
         self.pid = pid
         self.exitcode = exitcode
+        self.address = address
 
 
 class WorkerProtocolError(WorkerCrashedError):
@@ -93,6 +98,9 @@ class TaskTimeoutError(AsyncError, TimeoutError):
     calls are unaffected.  ``timeout`` is the limit, in seconds, and ``pid``
     the killed worker's process id.  On the inline lane a generator call is
     closed at its first turn past its timeout instead, and ``pid`` is None.
+    On the dask lane the timeout counts from when the call was handed to
+    the cluster; nothing is killed (dask cannot stop a running task), the
+    call's late outcome is thrown away, and ``pid`` is None.
     """
 
     def __init__(self, message: str, timeout: float, pid: int | None) -> None:

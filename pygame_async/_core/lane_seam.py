@@ -2,16 +2,18 @@
 
 A *lane* runs calls: worker processes (``_lanes.process``), threads of the
 game process (``_lanes.thread``), the game's own thread, step by step
-(``_lanes.inline``, for web builds), and next a dask cluster.  The pool's facade
+(``_lanes.inline``, for web builds), and the workers of a dask.distributed
+cluster (``_lanes.cluster``).  The pool's facade
 (:mod:`pygame_async._core.pool`) knows lanes only through :class:`Lane`; a
 lane knows the pool only through the :class:`~pygame_async._core.ledger.Ledger`
 and the :class:`~pygame_async._core.call_queue.CallQueue` it is given.  Lanes
 are made by a factory the package front registers (:func:`register`), so
-the core imports no lane, and a lane's modules (``multiprocessing``, threads)
-are imported only when a pool uses it.
+the core imports no lane, and a lane's modules (``multiprocessing``, threads,
+``distributed``) are imported only when a pool uses it.  A pool names its
+lane with a string (``"process"``, ``"thread"``, ``"inline"``) or passes a
+:class:`LaneSpec`, an object that says how to make one (``DaskLane(target)``).
 
-What each method means for each kind of lane is in its docstring: *process*,
-*thread* and *inline* exist; *dask* is what the next lane will do.
+What each method means for each kind of lane is in its docstring.
 """
 
 from __future__ import annotations
@@ -43,12 +45,15 @@ class Lane(Protocol):
     asks.  Dask: True.
     """
 
+    reruns: bool
+    """True if the lane can run a call again after its worker died (dask: ``retries=``)."""
+
     def prepare_definition(self, name: str, function: Callable[..., Any]) -> Any:
         """Turn a function into the payload the lane runs; raise TypeError if it cannot.
 
-        Called by ``define()`` without the lock.  Process: pickle it by value
-        (the closure crosses to each worker once).  Thread and inline: the
-        function itself.  Dask: pickle it once for a worker plugin.
+        Called by ``define()`` without the lock.  Process and dask: pickle it
+        by value (the closure crosses to each worker once).  Thread and
+        inline: the function itself.
         """
 
     def pack_arguments(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -64,7 +69,8 @@ class Lane(Protocol):
 
         Process: send it to idle workers at once, to the others before their
         next call of it.  Thread and inline: nothing.  Dask: register it with
-        the cluster's workers.
+        the cluster as a worker plugin (every worker, present and future,
+        gets it once), before any call of it is submitted.
         """
 
     def forget(self, definition: Definition) -> None:
@@ -77,7 +83,7 @@ class Lane(Protocol):
         worker may have become free.  Must never block: process writes
         without blocking and leaves the rest to its I/O thread; thread hands
         calls to idle threads; inline only marks them runnable (they run in
-        :meth:`collect`); dask submits them in batches.
+        :meth:`collect`); dask forms batches, which its own thread submits.
         """
 
     def cancel(self, task: Task, kill: bool) -> bool:
@@ -87,7 +93,8 @@ class Lane(Protocol):
         stopped only with ``kill``: process kills its worker and replaces it;
         thread cannot stop it (False); inline stops a generator between
         steps (with or without ``kill``), which :meth:`after_cancel` closes;
-        dask cancels the future.
+        dask cannot stop a call handed to the cluster (False), which may be
+        running there already.
         """
 
     def after_cancel(self) -> None:
@@ -104,7 +111,8 @@ class Lane(Protocol):
         replies already on the busy workers' sockets and send the calls made
         since the last frame.  Thread: nothing (outcomes are filed as they
         happen).  Inline: run calls for about ``budget`` (a default slice
-        when None), at least one step.
+        when None), at least one step.  Dask: batch the calls made since the
+        last frame (its thread submits them).
         """
 
     def block(self, seen: int, timeout: float | None) -> None:
@@ -112,19 +120,29 @@ class Lane(Protocol):
 
         Called by ``wait()`` and ``Task.result()``; may gather outcomes on
         the calling thread while it waits.  Process: wait on the busy
-        workers' sockets and a news pipe, reading replies here.  Thread: the
-        ledger's condition.  Inline: run the next step of a call.  Asyncio:
-        give the loop a turn.
+        workers' sockets and a news pipe, reading replies here.  Thread and
+        dask: the ledger's condition.  Inline: run the next step of a call.
+        Asyncio: give the loop a turn.
         """
 
     def worker_count(self) -> int:
-        """``[lock]`` How many calls can run at once: workers or threads, counting starting ones."""
+        """``[lock]`` How many calls can run at once: workers or threads, counting starting ones.
+
+        Dask: the cluster's dask workers (as asked for, when the lane scales it).
+        """
 
     def add_worker(self) -> None:
-        """``[lock]`` Run one more call at once from now on (start a worker or a thread)."""
+        """``[lock]`` Run one more call at once from now on (start a worker or a thread).
+
+        Dask: scale the cluster up by one, if the lane was given a cluster
+        object; else raise :class:`AsyncError` (the cluster manages its own).
+        """
 
     def stop_workers(self, amount: int) -> None:
-        """``[lock]`` Run ``amount`` fewer calls at once, each after its current call."""
+        """``[lock]`` Run ``amount`` fewer calls at once, each after its current call.
+
+        Dask: as :meth:`add_worker`; idle workers are retired first.
+        """
 
     def close(self) -> None:
         """``[lock]`` The pool is shutting down: stop once the lane's queue is drained.
@@ -140,7 +158,19 @@ class Lane(Protocol):
         """``[lock]`` The interpreter is exiting: end every worker now, abandoning its call."""
 
 
-LaneFactory = Callable[[str | None, Ledger, CallQueue, int, dict[str, Any]], Lane]
+class LaneSpec(Protocol):
+    """A lane named by an object rather than a string: it says how to make the lane."""
+
+    kind: str
+    """The lane's name in messages (``"dask"``)."""
+
+    def make_lane(
+        self, ledger: Ledger, queue: CallQueue, workers: int, options: dict[str, Any]
+    ) -> Lane:
+        """Make the lane for a pool; ``options`` are the pool's (``initializer``...)."""
+
+
+LaneFactory = Callable[[str | LaneSpec | None, Ledger, CallQueue, int, dict[str, Any]], Lane]
 """``factory(kind, ledger, queue, workers, options)``: make a lane of ``kind`` (None: default)."""
 
 _factory: LaneFactory | None = None
@@ -153,7 +183,11 @@ def register(factory: LaneFactory) -> None:
 
 
 def make(
-    kind: str | None, ledger: Ledger, queue: CallQueue, workers: int, options: dict[str, Any]
+    kind: str | LaneSpec | None,
+    ledger: Ledger,
+    queue: CallQueue,
+    workers: int,
+    options: dict[str, Any],
 ) -> Lane:
     """Make a lane of ``kind`` for a pool (None: the platform's default lane)."""
     if _factory is None:

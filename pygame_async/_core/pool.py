@@ -31,7 +31,6 @@ inline lane, else on a thread lane the pool makes when first asked.
 
 from __future__ import annotations
 
-import atexit
 import threading
 import time
 import weakref
@@ -39,7 +38,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from pygame_async._core import calls, updating, validate
+from pygame_async._core import calls, exiting, updating, validate
 from pygame_async._core.call_options import PLAIN, CallOptions
 from pygame_async._core.caller import AsyncFunction
 from pygame_async._core.definitions import Definitions
@@ -47,6 +46,7 @@ from pygame_async._core.dependencies import prepare_released
 from pygame_async._core.ensure import Ensure
 from pygame_async._core.executor import PoolExecutor
 from pygame_async._core.interrupts import blocking, install, protected, uninstall
+from pygame_async._core.lane_seam import LaneSpec
 from pygame_async._core.ledger import Ledger, PoolState
 from pygame_async._core.pool_lanes import PoolLanes
 from pygame_async._core.task import Task, TaskState
@@ -71,6 +71,9 @@ class Pool:
     function one step per turn (for web builds).  The default (None) is
     ``"process"``, and ``"inline"`` in a web build (``sys.platform``
     ``"emscripten"`` or ``"wasi"``), where the other lanes cannot run.
+    ``lane=pygame_async.DaskLane(target)`` runs calls on the workers of a
+    dask.distributed cluster (README: Beyond one machine); ``workers`` is
+    then the cluster's business, unless the lane starts a cluster itself.
 
     Options for worker processes only, all keyword-only:
 
@@ -88,7 +91,7 @@ class Pool:
         self,
         workers: int = 1,
         *,
-        lane: str | None = None,
+        lane: str | LaneSpec | None = None,
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] = (),
         max_calls_per_worker: int | None = None,
@@ -103,7 +106,7 @@ class Pool:
         }
         self._open(lane, workers, options)
 
-    def _open(self, kind: str | None, workers: int, options: dict[str, Any]) -> None:
+    def _open(self, kind: str | LaneSpec | None, workers: int, options: dict[str, Any]) -> None:
         self._ledger = Ledger(self)
         self._definitions = Definitions()
         # One thread at a time opens a given outcome; a failed dependency's is
@@ -443,9 +446,4 @@ def _kill_workers_at_exit() -> None:
                 continue
 
 
-# These hooks run at interpreter exit before the atexit module's (so before
-# multiprocessing's, which would join workers that may never stop by
-# themselves), last registered first.  A web build's threading (pygbag's green
-# threads) may not have them; there is no worker process to kill there.
-_register_at_exit = getattr(threading, "_register_atexit", atexit.register)
-_register_at_exit(_kill_workers_at_exit)
+exiting.at_exit(_kill_workers_at_exit)  # before multiprocessing's own (see exiting)

@@ -22,7 +22,11 @@ class PoolLanes:
     """
 
     def __init__(
-        self, ledger: Ledger, kind: str | None, workers: int, options: dict[str, Any]
+        self,
+        ledger: Ledger,
+        kind: str | lane_seam.LaneSpec | None,
+        workers: int,
+        options: dict[str, Any],
     ) -> None:
         self.ledger = ledger
         self.own_queue = CallQueue()

@@ -98,6 +98,7 @@ class Task:
         "priority",
         "progress",
         "progress_message",
+        "retries",
         "state",
         "timeout",
     )
@@ -126,6 +127,8 @@ class Task:
         """Among calls not yet handed to a worker, higher goes first (``set_priority``)."""
         self.key: Hashable | None = None
         """The call's latest-request-wins key (``f.options(key=...)``), or None."""
+        self.retries = 0
+        """How many more times the call may run if its worker dies (``f.options(retries=...)``)."""
         self._dependents: list[Task] | None = None  # calls waiting for this one (after=)
         self.state = TaskState.QUEUED
         """Where the call is: a :class:`TaskState`."""

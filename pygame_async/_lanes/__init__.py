@@ -3,7 +3,10 @@
 :func:`make_lane` is the factory the package front registers with the core
 (:func:`pygame_async._core.lane_seam.register`); it imports a lane's modules only
 when a pool first asks for that lane, so ``import pygame_async`` starts no
-thread and imports neither ``multiprocessing`` nor ``concurrent.futures.process``.
+thread and imports neither ``multiprocessing``, ``concurrent.futures.process``
+nor ``distributed``.  A lane may also be named by an object, a
+:class:`~pygame_async._core.lane_seam.LaneSpec` (``DaskLane(target)``), which
+makes the lane itself.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ import sys
 from typing import Any, Final
 
 from pygame_async._core.call_queue import CallQueue
-from pygame_async._core.lane_seam import Lane
+from pygame_async._core.lane_seam import Lane, LaneSpec
 from pygame_async._core.ledger import Ledger
 
 KINDS: Final = ("process", "thread", "inline")
-"""The lanes a pool can run its calls on (``Pool(lane=...)``)."""
+"""The lanes a pool names with a string (``Pool(lane=...)``)."""
+
+OBJECT_KINDS: Final = ("dask",)
+"""The lanes a pool names with an object: ``Pool(lane=pygame_async.DaskLane(target))``."""
 
 WEB_PLATFORMS: Final = ("emscripten", "wasi")
 """``sys.platform`` of web builds (pygbag...): no processes, no real threads."""
@@ -30,11 +36,21 @@ def default_kind() -> str:
 
 
 def make_lane(
-    kind: str | None, ledger: Ledger, queue: CallQueue, workers: int, options: dict[str, Any]
+    kind: str | LaneSpec | None,
+    ledger: Ledger,
+    queue: CallQueue,
+    workers: int,
+    options: dict[str, Any],
 ) -> Lane:
-    """Make a lane of ``kind`` (see :data:`KINDS`; None: :func:`default_kind`) for a pool."""
+    """Make a lane of ``kind`` (see :data:`KINDS`; None: :func:`default_kind`) for a pool.
+
+    ``kind`` may also be a lane spec (``DaskLane(target)``), which makes the lane.
+    """
     if kind is None:
         kind = default_kind()
+    if not isinstance(kind, str) and callable(getattr(kind, "make_lane", None)):
+        _check_options(kind.kind, options)
+        return kind.make_lane(ledger, queue, workers, options)
     _check(kind, options)
     if kind == "process":
         from pygame_async._lanes.process import ProcessLane
@@ -53,8 +69,8 @@ def _check(kind: object, options: dict[str, Any]) -> None:
     """Refuse a lane that does not exist, cannot run here, or does not take these options."""
     if not isinstance(kind, str):
         raise TypeError(
-            f"Pool(lane): lane must be one of {', '.join(map(repr, KINDS))} or None, "
-            f"got {type(kind).__name__}"
+            f"Pool(lane): lane must be one of {', '.join(map(repr, KINDS))}, "
+            f"a pygame_async.DaskLane or None, got {type(kind).__name__}"
         )
     if kind not in KINDS:
         raise ValueError(
@@ -67,9 +83,20 @@ def _check(kind: object, options: dict[str, Any]) -> None:
             "use lane='inline' (the default there), whose calls run inside update()"
         )
     if kind != "process":
-        given = [name for name in _PROCESS_ONLY if options.get(name) not in (None, ())]
-        if given:
-            raise ValueError(
-                f"Pool({given[0]}): only worker processes (lane='process') take it; "
-                f"the {kind} lane runs calls in the game's own process"
-            )
+        _check_options(kind, options)
+
+
+def _check_options(kind: str, options: dict[str, Any]) -> None:
+    """Refuse the options of worker processes on any other lane, saying why."""
+    given = [name for name in _PROCESS_ONLY if options.get(name) not in (None, ())]
+    if given:
+        where = (
+            "runs calls on the cluster's own dask workers (set them up with a dask "
+            "WorkerPlugin or --preload)"
+            if kind == "dask"
+            else "runs calls in the game's own process"
+        )
+        raise ValueError(
+            f"Pool({given[0]}): only worker processes (lane='process') take it; "
+            f"the {kind} lane {where}"
+        )

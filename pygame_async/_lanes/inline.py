@@ -73,6 +73,7 @@ class InlineLane:
     kind = "inline"
     in_game_process = True
     self_driving = False  # calls advance only in collect() and block()
+    reruns = False
 
     def __init__(self, ledger: Ledger, queue: CallQueue, width: int) -> None:
         self._ledger = ledger

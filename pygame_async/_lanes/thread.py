@@ -30,6 +30,7 @@ class ThreadLane:
     kind = "thread"
     in_game_process = True
     self_driving = True
+    reruns = False
 
     def __init__(self, ledger: Ledger, queue: CallQueue, width: int) -> None:
         self._ledger = ledger

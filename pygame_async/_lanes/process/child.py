@@ -28,15 +28,19 @@ import socket
 import sys
 import threading
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable
 from multiprocessing import connection
 from typing import Any
 
 from pygame_async._core import progress, running, serialization
+from pygame_async._lanes.failures import (
+    FailureKind,
+    RemoteFailure,
+    describe_failure,
+    why_not_sent,
+)
 from pygame_async._lanes.process import wire
-from pygame_async._lanes.process.wire import FailureKind, RemoteFailure
 
 # Progress reports are sent at most this often; the latest one in between is
 # kept, and sent before the call's reply, so the game always ends up with it.
@@ -166,7 +170,7 @@ class _Server:
                 initializer, initargs = serialization.loads(setup)
                 initializer(*initargs)
             except BaseException as exc:
-                self.send(wire.encode_start_failed(_failure(FailureKind.RAISED, exc)))
+                self.send(wire.encode_start_failed(describe_failure(FailureKind.RAISED, exc)))
                 return
         self.send(wire.encode_hello(os.getpid()))
         while True:
@@ -255,13 +259,13 @@ class _Server:
         except BaseException as exc:
             kind = FailureKind.RAISED if isinstance(exc, Exception) else FailureKind.EXITED
             reporter.flush()
-            self._reply(wire.encode_failed(task_id, _since(started), _failure(kind, exc)))
+            self._reply(wire.encode_failed(task_id, _since(started), describe_failure(kind, exc)))
             return
         reporter.flush()
         try:
             blob, buffers = serialization.dumps_out_of_band(value)
         except BaseException as exc:
-            failure = _failure(FailureKind.NOT_SENT, exc, _why_not_sent(value, exc))
+            failure = describe_failure(FailureKind.NOT_SENT, exc, why_not_sent(value, exc))
             self._reply(wire.encode_failed(task_id, _since(started), failure))
             return
         layout = []
@@ -339,42 +343,9 @@ def _load_definition(blob: bytes) -> Callable[..., Any] | RemoteFailure:
     try:
         function: Callable[..., Any] = serialization.loads(blob)
     except BaseException as exc:
-        return _failure(FailureKind.NOT_LOADED, exc)
+        return describe_failure(FailureKind.NOT_LOADED, exc)
     return function
 
 
 def _since(started: float) -> float:
     return time.perf_counter() - started
-
-
-def _why_not_sent(value: object, exc: BaseException) -> str | None:
-    """Say why a result cannot be sent, where pickle's own words would not help."""
-    if not isinstance(exc, serialization.UnsendableError):
-        return None
-    if exc.is_object(value):
-        found = f"it is {exc.what}"
-    else:
-        found = f"it ({serialization.describe(value)}) holds {exc.what}"
-    return f"{found}: {exc.advice('result')}"
-
-
-def _failure(kind: FailureKind, exc: BaseException, message: str | None = None) -> RemoteFailure:
-    """Describe an exception in a form that always travels (``message``: instead of its own)."""
-    try:
-        exception_blob: bytes | None = serialization.dumps(exc)
-    except BaseException:
-        exception_blob = None
-    return RemoteFailure(
-        kind=kind,
-        type_name=serialization.describe(exc),
-        message=_text_of(exc) if message is None else message,
-        traceback="".join(traceback.format_exception(exc)),
-        exception_blob=exception_blob,
-    )
-
-
-def _text_of(exc: BaseException) -> str:
-    try:
-        return str(exc)
-    except BaseException:
-        return f"<{type(exc).__name__} whose str() failed>"

@@ -23,11 +23,8 @@ Parts: :mod:`.state` (what they share, and a glossary), :mod:`.dispatch`,
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import sys
 import time
-import types
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from typing import Any
@@ -38,6 +35,7 @@ from pygame_async._core.definitions import Definition
 from pygame_async._core.errors import AsyncError, WorkerStartError
 from pygame_async._core.ledger import Ledger
 from pygame_async._core.task import Task, TaskState
+from pygame_async._lanes import pickling
 from pygame_async._lanes.process.dispatch import DefinitionPayload, Dispatcher
 from pygame_async._lanes.process.handle import WorkerHandle, WorkerState
 from pygame_async._lanes.process.io_thread import IoThread
@@ -57,6 +55,7 @@ class ProcessLane:
     kind = "process"
     in_game_process = False
     self_driving = True  # the I/O thread reads replies when the game does not
+    reruns = False  # a call whose worker died fails: it may have run halfway
 
     def __init__(
         self,
@@ -125,14 +124,7 @@ class ProcessLane:
 
     def prepare_definition(self, name: str, function: Callable[..., Any]) -> DefinitionPayload:
         """Pickle the function by value (it crosses to each worker once), noting ``sys.path``."""
-        try:
-            blob = serialization.dumps(function)
-        except Exception as exc:
-            raise TypeError(
-                f"define({name!r}, function): the function cannot be sent to workers: "
-                f"{_why_unpicklable(function, exc)}"
-            ) from exc
-        return DefinitionPayload(blob, self._sys_path())
+        return DefinitionPayload(pickling.pickle_definition(name, function), self._sys_path())
 
     def _sys_path(self) -> tuple[str, ...]:
         """Return the game's ``sys.path`` now; the same tuple as last time while it is unchanged."""
@@ -144,17 +136,7 @@ class ProcessLane:
 
     def pack_arguments(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
         """Pickle a call's arguments now, so a bad one fails at ``call()``, named."""
-        try:
-            return serialization.dumps_arguments(args, kwargs)
-        except Exception as exc:
-            culprit, error = _find_unpicklable(args, kwargs, exc)
-            if isinstance(error, serialization.UnsendableError):
-                reason = error.advice("call")
-            else:
-                reason = f"{type(error).__name__}: {error}"
-            raise TypeError(
-                f"call({name!r}): {culprit} cannot be sent to a worker: {reason}"
-            ) from exc
+        return pickling.pickle_arguments(name, args, kwargs)
 
     def define(self, definition: Definition) -> None:
         """Teach idle workers the new definition now; busy ones before their next call of it."""
@@ -300,115 +282,3 @@ def _pack_initializer(
             f"Pool(initializer): the initializer or its initargs cannot be sent to workers: "
             f"{reason}"
         ) from exc
-
-
-def _find_unpicklable(
-    args: tuple[Any, ...], kwargs: dict[str, Any], error: Exception
-) -> tuple[str, Exception]:
-    """Name the argument that cannot be pickled, with what it is, and its own error."""
-    named = [(f"argument {index + 1}", value) for index, value in enumerate(args)]
-    named += [(f"keyword argument {key!r}", value) for key, value in kwargs.items()]
-    for label, value in named:
-        try:
-            serialization.dumps(value)
-        except Exception as exc:
-            if isinstance(exc, serialization.UnsendableError):
-                return f"{label} ({exc.found_in(value)})", exc
-            return f"{label} ({serialization.describe(value)})", exc
-    return "an argument", error
-
-
-_SEARCH_DEPTH = 3  # how far into what a function uses its culprit is looked for
-
-
-def _why_unpicklable(function: Callable[..., Any], error: Exception) -> str:
-    """Say why ``function`` cannot be pickled, naming what it uses that cannot be.
-
-    Runs only once pickling has failed: each thing the function closes over,
-    uses as a global, or has as a default is pickled alone until one fails;
-    a function among them is searched in turn.
-    """
-    label, value, culprit_error = _find_captured(function, error, _SEARCH_DEPTH)
-    if isinstance(culprit_error, serialization.UnsendableError):
-        if label is None:
-            found = f"it is {culprit_error.found_in(function)}"
-        else:
-            found = f"{label} ({culprit_error.found_in(value)})"
-        return f"{found}: {culprit_error.advice('define')}"
-    reason = f"{type(culprit_error).__name__}: {culprit_error}"
-    if label is None:
-        return reason
-    return f"{label} ({serialization.describe(value)}): {reason}"
-
-
-def _find_captured(
-    function: object, error: Exception, depth: int
-) -> tuple[str | None, object, Exception]:
-    """Return what of ``function`` cannot be pickled: a label, the value and its error.
-
-    The label reads after the function, as "it closes over 'name'"; a value
-    found inside a function it uses reads "it closes over 'helper', which
-    closes over 'name'".  No label when nothing finer than the function is found.
-    """
-    for label, value in _captured(function):
-        try:
-            serialization.dumps(value)
-        except Exception as exc:
-            if depth > 1 and callable(value):
-                inner, inner_value, inner_error = _find_captured(value, exc, depth - 1)
-                if inner is not None:
-                    return f"{label}, {_relative(inner)}", inner_value, inner_error
-            return label, value, exc
-    return None, function, error
-
-
-def _relative(label: str) -> str:
-    """Turn "it closes over 'x'" into "which closes over 'x'", "its ..." into "whose ..."."""
-    for subject, relative in (("its ", "whose "), ("it ", "which ")):
-        if label.startswith(subject):
-            return relative + label[len(subject) :]
-    return label
-
-
-def _captured(function: object) -> list[tuple[str, object]]:
-    """List what pickling ``function`` by value pickles with it, each with a label."""
-    if isinstance(function, functools.partial):
-        parts: list[tuple[str, object]] = [("its partial function", function.func)]
-        parts += [(f"its partial argument {i + 1}", v) for i, v in enumerate(function.args)]
-        parts += [(f"its partial keyword argument {k!r}", v) for k, v in function.keywords.items()]
-        return parts
-    if isinstance(function, types.MethodType):
-        return [
-            ("it is a method of an object", function.__self__),
-            ("its function", function.__func__),
-        ]
-    if not isinstance(function, types.FunctionType):
-        return []
-    code = function.__code__
-    parts = []
-    for name, cell in zip(code.co_freevars, function.__closure__ or (), strict=False):
-        with contextlib.suppress(ValueError):  # an empty cell: nothing is sent for it
-            parts.append((f"it closes over {name!r}", cell.cell_contents))
-    for name in _global_names(code):
-        if name in function.__globals__:
-            parts.append((f"it uses the global {name!r}", function.__globals__[name]))
-    parameters = code.co_varnames[: code.co_argcount]
-    defaults = function.__defaults__ or ()
-    for name, value in zip(parameters[len(parameters) - len(defaults) :], defaults, strict=True):
-        parts.append((f"its default for {name!r}", value))
-    for name, value in (function.__kwdefaults__ or {}).items():
-        parts.append((f"its default for {name!r}", value))
-    for name, value in vars(function).items():
-        parts.append((f"its attribute {name!r}", value))
-    return parts
-
-
-def _global_names(code: types.CodeType) -> list[str]:
-    """List the names a code object and the code nested in it may look up as globals."""
-    names: dict[str, None] = {}
-    stack = [code]
-    while stack:
-        inner = stack.pop()
-        names.update(dict.fromkeys(inner.co_names))
-        stack.extend(const for const in inner.co_consts if isinstance(const, types.CodeType))
-    return list(names)

@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
-from pygame_async._core import serialization
 from pygame_async._core.errors import (
     RemoteTraceback,
-    ResultNotSentError,
     WorkerProtocolError,
     WorkerStartError,
 )
 from pygame_async._core.task import Task, TaskState
+from pygame_async._lanes.failures import PickledResult, RemoteFailed
 from pygame_async._lanes.process import wire
 from pygame_async._lanes.process.dispatch import Dispatcher
 from pygame_async._lanes.process.handle import WorkerHandle, WorkerState
@@ -35,42 +33,6 @@ from pygame_async._lanes.process.wire import Reply, WireError
 logger = logging.getLogger("pygame_async")
 
 EOF_GRACE = 1.0  # seconds a worker whose socket closed has to exit before it is killed
-
-
-class PickledResult:
-    """A worker's result: a pickle (and raw buffers), opened when the game needs the value."""
-
-    __slots__ = ("_blob", "_buffers")
-
-    succeeded = True
-
-    def __init__(self, blob: bytes, buffers: tuple[Any, ...]) -> None:
-        self._blob = blob
-        self._buffers = buffers
-
-    def open(self, name: str) -> tuple[Any, BaseException | None]:
-        try:
-            return serialization.loads(self._blob, self._buffers), None
-        except Exception as exc:
-            error = ResultNotSentError(
-                f"cannot send result of {name!r}: the game could not unpickle it: {exc}"
-            )
-            error.__cause__ = exc
-            return None, error
-
-
-class RemoteFailed:
-    """A worker's failure, turned into the game's exception when opened."""
-
-    __slots__ = ("_failure",)
-
-    succeeded = False
-
-    def __init__(self, failure: wire.RemoteFailure) -> None:
-        self._failure = failure
-
-    def open(self, name: str) -> tuple[Any, BaseException | None]:
-        return None, wire.failure_to_exception(name, self._failure)
 
 
 class Receiver:

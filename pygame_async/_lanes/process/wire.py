@@ -57,14 +57,8 @@ import pickle
 import struct
 from typing import Any, NamedTuple
 
-from pygame_async._core import serialization
-from pygame_async._core.errors import (
-    CallAbortedError,
-    DefinitionLoadError,
-    RemoteError,
-    RemoteTraceback,
-    ResultNotSentError,
-)
+# How a failure is described and rebuilt is shared with the dask lane.
+from pygame_async._lanes.failures import FailureKind, RemoteFailure
 
 
 class ToWorker(enum.IntEnum):
@@ -106,15 +100,6 @@ class FromWorker(enum.IntEnum):
     SKIPPED = 11
 
 
-class FailureKind(enum.IntEnum):
-    """What went wrong in a worker."""
-
-    RAISED = 0  # the function raised an Exception
-    NOT_SENT = 1  # the result could not be pickled in the worker
-    NOT_LOADED = 2  # the definition could not be loaded in the worker
-    EXITED = 3  # the function raised a BaseException that is not an Exception
-
-
 FRAME = struct.Struct("!BBQ")
 """Frame header: kind, flags, body length in bytes."""
 RAW_FOLLOWS = 1
@@ -136,16 +121,6 @@ _FAILURE = struct.Struct("!BIIIQB")  # kind, 3 text lengths, blob length, has bl
 
 class WireError(Exception):
     """A worker sent something that is not a valid message; says what arrived."""
-
-
-class RemoteFailure(NamedTuple):
-    """A failure in a worker, in a form that always travels."""
-
-    kind: FailureKind
-    type_name: str
-    message: str
-    traceback: str
-    exception_blob: bytes | None
 
 
 class Hello(NamedTuple):
@@ -423,49 +398,3 @@ _DECODERS: dict[FromWorker, Any] = {
     FromWorker.FAILED: _decode_failed,
     FromWorker.SKIPPED: _decode_skipped,
 }
-
-
-# -- failures as the game sees them --------------------------------------------------
-
-
-def failure_to_exception(name: str, failure: RemoteFailure) -> BaseException:
-    """Rebuild, in the game, the exception a failed call of ``name`` delivers.
-
-    The worker's own exception comes back with its own type where it can be
-    unpickled here; otherwise a :class:`RemoteError` stands in for it.  Either
-    way its ``__cause__`` is the remote traceback, as in ``concurrent.futures``.
-    A ``SystemExit``, ``KeyboardInterrupt`` or other ``BaseException`` that is
-    not an ``Exception`` never reaches the game as itself: it would end the
-    game, so a :class:`CallAbortedError` naming it stands in.
-    """
-    cause = RemoteTraceback(failure.traceback)
-    exception: BaseException
-    if failure.kind is FailureKind.NOT_SENT:
-        exception = ResultNotSentError(f"cannot send result of {name!r}: {failure.message}")
-    elif failure.kind is FailureKind.NOT_LOADED:
-        exception = DefinitionLoadError(
-            f"the worker could not load the definition of {name!r}: "
-            f"{failure.type_name}: {failure.message}"
-        )
-    elif failure.kind is FailureKind.EXITED:
-        detail = f": {failure.message}" if failure.message else ""
-        exception = CallAbortedError(
-            f"{name!r} raised {failure.type_name}{detail} in its worker",
-            type_name=failure.type_name,
-        )
-    else:
-        exception = _unpickle_exception(failure)
-    exception.__cause__ = cause
-    return exception
-
-
-def _unpickle_exception(failure: RemoteFailure) -> BaseException:
-    if failure.exception_blob is not None:
-        try:
-            exception = serialization.loads(failure.exception_blob)
-        except Exception:
-            pass
-        else:
-            if isinstance(exception, Exception):
-                return exception
-    return RemoteError(f"{failure.type_name}: {failure.message}", failure.type_name)
