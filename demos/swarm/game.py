@@ -2,9 +2,12 @@
 
 Everything slow runs on pygame_async's workers, and comes back two ways:
 
-- as a pygame event: each chunk of the world (``CHUNK_READY``), drawn as it arrives;
-- to a callback, run by ``pygame_async.update()``: the survey of a finished
-  world (its largest cave, for placing units and goals), and every unit's path.
+- to callbacks, run by ``pygame_async.update()``: the chunks of a world (one
+  group of calls, each drawn as it arrives, see :mod:`demos.swarm.making`),
+  and every unit's path;
+- as a pygame event: the survey of a finished world (``WORLD_READY``: its
+  largest cave, for placing units and goals), asked for with the chunks,
+  ``after=`` them.
 
 The grid reaches the workers once per world, inside the definition of
 ``find_path``, not with each of the hundreds of calls that use it.
@@ -34,22 +37,14 @@ from typing import NamedTuple
 import pygame
 
 import pygame_async
-from demos.swarm.loading import Art, load_art
+from demos.swarm.loading import Art, ProgressBar, load_art
+from demos.swarm.making import WORLD_READY, WorldMaking, define_world_calls
 from demos.swarm.overlay import FrameStats, Overlay
 from demos.swarm.pathfinding import find_path, plan_path
 from demos.swarm.units import Swarm, Tile, Unit
 from demos.swarm.view import SCREEN_SIZE, TILE_PX, WorldView, tile_at
 from demos.swarm.window import Window, check_display
-from demos.swarm.world import (
-    CHUNKS_X,
-    CHUNKS_Y,
-    WORLD_H,
-    WORLD_W,
-    Grid,
-    Survey,
-    generate_chunk_steps,
-    survey_steps,
-)
+from demos.swarm.world import WORLD_H, WORLD_W, Survey
 
 UNITS = 300
 FPS = 60
@@ -58,7 +53,6 @@ PATHS_PER_FRAME = 12  # path requests made (async), or paths planned (sync), per
 # Path calls kept pending per worker: enough to keep it busy from one frame to
 # the next.  More would only make a new goal cancel more of them.
 PENDING_PER_WORKER = 6
-CHUNK_READY = pygame.event.custom_type()  # pygame_async posts it when a chunk is generated
 UPDATE_BUDGET = 0.004
 """Seconds each frame's ``update()`` may take: on the inline lane, the slices of
 A* and of the caves run in it; on the others it only bounds the callbacks.
@@ -78,7 +72,7 @@ class Options:
     budget: float = UPDATE_BUDGET  # for each frame's update()
     sync: bool = False  # plan paths on the main thread, as a game without pygame_async would
     paths: bool = True  # False: plan no path at all (the baseline for frame-time measurements)
-    record: bool = False  # keep every path delivered, and the worlds, to check them afterwards
+    record: bool = False  # keep every path delivered, the worlds and how they were made, to check
 
 
 @dataclass
@@ -124,68 +118,45 @@ class Game:
         self.paths = PathCounts()
         self.records: list[PathRecord] = []  # with options.record
         self.worlds: dict[int, bytes] = {}  # finished worlds by seed, with options.record
+        self.made: list[dict[str, object]] = []  # how each was made, with options.record
         self.clicked: Tile | None = None  # where the player last clicked
         self.goal: Tile | None = None  # that click, moved into the world's largest cave
-        self.chunks: dict[pygame_async.Task, tuple[int, int]] = {}
-        # find_path for the finished world, to run here: on_survey sets it.
+        self.survey: Survey | None = None  # of the world in use
+        # find_path for the world in use, to run here: use_world sets it.
         self.plan: Callable[[Tile, Tile], list[Tile] | None] | None = None
-        # Sliced (generator functions): on the inline lane a chunk or a survey
-        # never holds a frame; other lanes run each call whole.
-        pygame_async.define("generate_chunk", generate_chunk_steps)
-        pygame_async.define("survey", survey_steps)
+        self.bar = ProgressBar(self.overlay.font, SCREEN_SIZE[0] // 3)
+        self.world_calls = define_world_calls()
+        self.making: WorldMaking | None = None  # the world being made, if one is
         self.regenerate(options.seed)
 
     # -- the world ------------------------------------------------------------------------
 
     def regenerate(self, seed: int) -> None:
-        """Start making world ``seed``: one call per chunk, each answered by a CHUNK_READY event."""
-        for task in self.chunks:
-            task.cancel()  # the chunks of an unfinished world nobody needs any more
+        """Start making world ``seed``: its chunks as one group, its survey after them."""
+        if self.making is not None:
+            self.making.cancel()  # a world the player no longer wants: what has not started
         self.seed = seed
-        self.grid = Grid()
-        self.survey: Survey | None = None
+        self.survey = None
         self.stop_units()  # they wait for the new world, where they stand
         self.view.dim()
-        # Each call's Task comes back in its event: it says which chunk arrived.
-        self.chunks = {
-            pygame_async.call(CHUNK_READY, "generate_chunk", seed, cx, cy): (cx, cy)
-            for cy in range(CHUNKS_Y)
-            for cx in range(CHUNKS_X)
-        }
+        self.making = WorldMaking(seed, self.world_calls, self.view, UNITS)
 
-    def on_chunk(self, event: pygame.event.Event) -> None:
-        """Draw a chunk that arrived; survey the world once it is complete."""
-        self.stats.calls_done += 1
-        where = self.chunks.pop(event.task, None)
-        if where is None:
-            return  # a chunk of a world replaced since
-        if not event.ok:
-            if not isinstance(event.error, pygame_async.WorkerCrashedError):
-                raise event.error  # a bug: say so
-            logger.warning("a worker died making chunk %s; asking again", where)
-            self.chunks[pygame_async.call(CHUNK_READY, "generate_chunk", self.seed, *where)] = where
-            return
-        self.grid.set_chunk(*where, event.result)
-        self.view.draw_chunk(*where, event.result)
-        if self.grid.complete:
-            on_survey = functools.partial(self.on_survey, self.seed)
-            pygame_async.call(on_survey, "survey", self.grid.to_bytes(), UNITS, self.seed)
-
-    def on_survey(self, seed: int, result: Survey) -> None:
+    def use_world(self, making: WorldMaking) -> None:
         """Take a finished world into use: a new pathfinder, units out of the rock, re-plan."""
-        if seed != self.seed:
-            return  # the world was regenerated meanwhile
-        self.survey = result
-        cells = self.grid.to_bytes()
+        assert making.survey is not None
+        self.making = None
+        self.survey = making.survey
+        cells = making.grid.to_bytes()
         if self.options.record:
-            self.worlds[seed] = cells
+            self.worlds[making.seed] = cells
+            self.made.append(making.summary())
         # Redefining replaces the pathfinder, on every worker, for the calls made
         # from now on: the 38 KB grid crosses once per worker, not once per call.
         # The pool gets A* sliced; --sync (and S) run the same A* whole, here.
         self.plan = functools.partial(find_path, cells, WORLD_W, WORLD_H)
         pygame_async.define("find_path", functools.partial(plan_path, cells, WORLD_W, WORLD_H))
         if not self.swarm.units:
-            self.swarm.spawn(result.spawn)
+            self.swarm.spawn(self.survey.spawn)
         for unit in self.swarm.units:
             unit.place(self.open_tile(unit.tile))
         if self.clicked is not None:
@@ -205,7 +176,7 @@ class Game:
         """Send every unit to ``tile``, or to the open tile nearest to it."""
         self.clicked = tile
         self.play("goal_set")
-        if self.survey is not None:  # else on_survey sets the goal when the world is finished
+        if self.survey is not None:  # else use_world sets the goal when the world is finished
             self.goal = self.open_tile(tile)
             self.replan()
 
@@ -289,8 +260,12 @@ class Game:
             if not all(map(self.handle, pygame.event.get())):
                 break  # the player quits
             self.request_paths()
-            # Path and survey callbacks run here; on the inline lane, the calls too.
+            # Chunk and path callbacks run here; on the inline lane, the calls too.
             self.stats.calls_done += pygame_async.update(self.options.budget)
+            if self.making is not None:
+                self.making.updated()
+                if self.making.ready:
+                    self.use_world(self.making)
             self.swarm.walk(SPEED)
             self.draw()
             self.window.present()
@@ -305,8 +280,10 @@ class Game:
         key = event.key if event.type == pygame.KEYDOWN else None
         if event.type == pygame.QUIT or key == pygame.K_ESCAPE:
             return False
-        if event.type == CHUNK_READY:
-            self.on_chunk(event)
+        if event.type == WORLD_READY:
+            self.stats.calls_done += 1
+            if self.making is not None:  # else no world waits for it: one given up
+                self.making.on_survey(event)
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             self.set_goal(tile_at(self.window.to_canvas(event.pos)))
         elif key == pygame.K_r:
@@ -329,6 +306,10 @@ class Game:
             centre = (x * TILE_PX + TILE_PX // 2, y * TILE_PX + TILE_PX // 2)
             self.screen.blit(self.art.goal, self.art.goal.get_rect(center=centre))
         self.swarm.draw(self.screen)
+        if self.making is not None:
+            fraction = self.making.chunks.fraction
+            width, height = SCREEN_SIZE
+            self.bar.draw(self.screen, (width // 2, height - 60), fraction, self.making.label())
         self.overlay.draw(self.screen, self.stats, self.status)
 
     def status(self) -> list[str]:

@@ -124,6 +124,9 @@ def summarize(game: Game) -> dict[str, Any]:
         "frame_times_ms": [seconds * 1000 for seconds in times],  # every frame's, in order
         "paths": {**dataclasses.asdict(game.paths), "valid": valid},
         "worlds": sorted(game.worlds),
+        # Each world taken into use: the fractions its loading bar showed, and
+        # the chunks and surveys asked for again after a worker died.
+        "worlds_made": game.made,
     }
 
 
