@@ -107,8 +107,9 @@ def summarize(game: Game) -> dict[str, Any]:
     """Return the figures of a finished run, checking every path against its world."""
     times = game.stats.times
     valid = sum(
-        path is not None and is_valid_path(game.worlds[world], WORLD_W, WORLD_H, path, start, goal)
-        for world, start, goal, path in game.records
+        r.path is not None
+        and is_valid_path(game.worlds[r.world], WORLD_W, WORLD_H, r.path, r.start, r.goal)
+        for r in game.records
     )
     return {
         "mode": "no-paths" if not game.options.paths else "sync" if game.sync else "async",

@@ -58,12 +58,19 @@ class WorldMaking:
     their callbacks in ``update()``.
     """
 
-    def __init__(self, seed: int, calls: WorldCalls, view: WorldView, spawn: int) -> None:
-        """Ask for every chunk of world ``seed``, and for its survey (``spawn``: tiles to pick)."""
+    def __init__(
+        self, seed: int, calls: WorldCalls, view: WorldView, spawn: int, priority: int
+    ) -> None:
+        """Ask for every chunk of world ``seed``, and for its survey (``spawn``: tiles to pick).
+
+        Every call has ``priority``: above the path requests the game made
+        for the world before, which are stale now.
+        """
         self.seed = seed
         self.calls = calls
         self.view = view
         self.spawn = spawn
+        self.priority = priority
         self.grid = Grid()
         self.survey: Survey | None = None
         self.cancelled = False
@@ -76,6 +83,7 @@ class WorldMaking:
             [(seed, cx, cy) for cx, cy in CHUNK_AT],
             on_each=self._arrived,
             on_error=self._failed,
+            priority=priority,
         )
         # The latest call of each chunk, by index: a retry takes the place of
         # the crashed call, which stays in the group as one of its failures.
@@ -145,7 +153,7 @@ class WorldMaking:
         self.surveys_asked += 1
         # The chunk Tasks as arguments already make the survey wait for them;
         # after= says so where the call is made.
-        survey = self.calls.survey.options(after=after)
+        survey = self.calls.survey.options(after=after, priority=self.priority)
         return survey(WORLD_READY, self.spawn, self.seed, *self.tasks)
 
     def _arrived(self, index: int, data: bytes) -> None:
@@ -168,7 +176,8 @@ class WorldMaking:
             "success": functools.partial(self._arrived, index),
             "error": functools.partial(self._failed, index),
         }
-        self.tasks[index] = self.calls.generate_chunk(callbacks, self.seed, *CHUNK_AT[index])
+        generate = self.calls.generate_chunk.options(priority=self.priority)
+        self.tasks[index] = generate(callbacks, self.seed, *CHUNK_AT[index])
         # The survey asked for with the group failed with DependencyError the
         # moment this chunk did: ask again, with the retry among its chunks.
         self.survey_task = self._ask_for_survey(self.tasks)
