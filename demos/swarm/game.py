@@ -2,12 +2,19 @@
 
 Everything slow runs on pygame_async's workers, and comes back two ways:
 
-- as a pygame event: each chunk of the world (``CHUNK_READY``), drawn as it arrives;
-- to a callback, run by ``pygame_async.update()``: the survey of a finished
-  world (its largest cave, for placing units and goals), and every unit's path.
+- to callbacks, run by ``pygame_async.update()``: the chunks of a world (one
+  group of calls, each drawn as it arrives, see :mod:`demos.swarm.making`),
+  and every unit's path;
+- as a pygame event: the survey of a finished world (``WORLD_READY``: its
+  largest cave, for placing units and goals), asked for with the chunks,
+  ``after=`` them.
 
-The grid reaches the workers once per world, inside the definition of
-``find_path``, not with each of the hundreds of calls that use it.
+Each unit's path request has ``key=unit.id``: a unit that asks again (a new
+goal, a new world) supersedes its stale request, with no cancelling by hand.
+Priorities put the newest order first, and in it the units the player is
+looking at (those in the box around the goal).  The grid reaches the workers
+once per world, inside the definition of ``find_path``, not with each of the
+hundreds of calls that use it.
 
 The slow functions are defined in their sliced form (generator functions, see
 :mod:`demos.swarm.slicing`), so the same game runs on every lane of
@@ -34,31 +41,27 @@ from typing import NamedTuple
 import pygame
 
 import pygame_async
-from demos.swarm.loading import Art, load_art
+from demos.swarm.loading import Art, ProgressBar, load_art
+from demos.swarm.making import WORLD_READY, WorldMaking, define_world_calls
 from demos.swarm.overlay import FrameStats, Overlay
 from demos.swarm.pathfinding import find_path, plan_path
 from demos.swarm.units import Swarm, Tile, Unit
 from demos.swarm.view import SCREEN_SIZE, TILE_PX, WorldView, tile_at
 from demos.swarm.window import Window, check_display
-from demos.swarm.world import (
-    CHUNKS_X,
-    CHUNKS_Y,
-    WORLD_H,
-    WORLD_W,
-    Grid,
-    Survey,
-    generate_chunk_steps,
-    survey_steps,
-)
+from demos.swarm.world import WORLD_H, WORLD_W, Survey
 
 UNITS = 300
 FPS = 60
 SPEED = 12 / FPS  # tiles per frame: 12 tiles a second
-PATHS_PER_FRAME = 12  # path requests made (async), or paths planned (sync), per frame at most
-# Path calls kept pending per worker: enough to keep it busy from one frame to
-# the next.  More would only make a new goal cancel more of them.
-PENDING_PER_WORKER = 6
-CHUNK_READY = pygame.event.custom_type()  # pygame_async posts it when a chunk is generated
+# Path requests made (async), or paths planned (sync), per frame at most: a
+# new goal spreads its 300 requests over a couple dozen frames, so that no
+# frame (on the inline lane, its update() makes the calls too) pays for all.
+PATHS_PER_FRAME = 12
+# The part of the world the player watches: the box, this many tiles wide and
+# high, around the goal they clicked.  The whole world fits the window, so
+# "on screen" means where the player's eyes are; units in it plan first.
+FOCUS = (WORLD_W // 3, WORLD_H // 3)
+FOCUS_COLOUR = (150, 140, 90)  # its outline: faint, for a player who wonders who moves first
 UPDATE_BUDGET = 0.004
 """Seconds each frame's ``update()`` may take: on the inline lane, the slices of
 A* and of the caves run in it; on the others it only bounds the callbacks.
@@ -78,7 +81,7 @@ class Options:
     budget: float = UPDATE_BUDGET  # for each frame's update()
     sync: bool = False  # plan paths on the main thread, as a game without pygame_async would
     paths: bool = True  # False: plan no path at all (the baseline for frame-time measurements)
-    record: bool = False  # keep every path delivered, and the worlds, to check them afterwards
+    record: bool = False  # keep every path delivered, the worlds and how they were made, to check
 
 
 @dataclass
@@ -90,7 +93,9 @@ class PathCounts:
 
     requested: int = 0
     delivered: int = 0
-    cancelled: int = 0  # cancelled before a worker started them
+    # Superseded by their unit's next request before they were delivered
+    # (task.cancelled()): dropped if not started, else their path thrown away.
+    cancelled: int = 0
     failed: int = 0  # their worker died; the unit asked again
     pending: int = 0
 
@@ -102,6 +107,8 @@ class PathRecord(NamedTuple):
     start: Tile
     goal: Tile
     path: tuple[Tile, ...] | None
+    unit: int  # the id of the unit that asked
+    in_view: bool  # whether the unit stood in the box around the goal (a higher priority)
 
 
 class Game:
@@ -124,68 +131,54 @@ class Game:
         self.paths = PathCounts()
         self.records: list[PathRecord] = []  # with options.record
         self.worlds: dict[int, bytes] = {}  # finished worlds by seed, with options.record
+        self.made: list[dict[str, object]] = []  # how each was made, with options.record
         self.clicked: Tile | None = None  # where the player last clicked
         self.goal: Tile | None = None  # that click, moved into the world's largest cave
-        self.chunks: dict[pygame_async.Task, tuple[int, int]] = {}
-        # find_path for the finished world, to run here: on_survey sets it.
+        self.focus = pygame.Rect(0, 0, 0, 0)  # the tiles around the goal: their units plan first
+        # Counts the player's orders (a goal, a world): see priority().
+        self.order = 0
+        self.survey: Survey | None = None  # of the world in use
+        # find_path for the world in use: to run here, and on the pool.  use_world sets them.
         self.plan: Callable[[Tile, Tile], list[Tile] | None] | None = None
-        # Sliced (generator functions): on the inline lane a chunk or a survey
-        # never holds a frame; other lanes run each call whole.
-        pygame_async.define("generate_chunk", generate_chunk_steps)
-        pygame_async.define("survey", survey_steps)
+        self.find_path: pygame_async.AsyncFunction | None = None
+        self.bar = ProgressBar(self.overlay.font, SCREEN_SIZE[0] // 3)
+        self.world_calls = define_world_calls()
+        self.making: WorldMaking | None = None  # the world being made, if one is
         self.regenerate(options.seed)
 
     # -- the world ------------------------------------------------------------------------
 
     def regenerate(self, seed: int) -> None:
-        """Start making world ``seed``: one call per chunk, each answered by a CHUNK_READY event."""
-        for task in self.chunks:
-            task.cancel()  # the chunks of an unfinished world nobody needs any more
+        """Start making world ``seed``: its chunks as one group, its survey after them."""
+        if self.making is not None:
+            self.making.cancel()  # a world the player no longer wants: what has not started
         self.seed = seed
-        self.grid = Grid()
-        self.survey: Survey | None = None
-        self.stop_units()  # they wait for the new world, where they stand
+        self.survey = None
+        self.order += 1
+        self.halt_units()  # they wait for the new world, where they stand
         self.view.dim()
-        # Each call's Task comes back in its event: it says which chunk arrived.
-        self.chunks = {
-            pygame_async.call(CHUNK_READY, "generate_chunk", seed, cx, cy): (cx, cy)
-            for cy in range(CHUNKS_Y)
-            for cx in range(CHUNKS_X)
-        }
+        # Its calls go before the path requests made for the world before,
+        # stale now (each unit will replace its own once this world is in use).
+        self.making = WorldMaking(seed, self.world_calls, self.view, UNITS, self.priority(True))
 
-    def on_chunk(self, event: pygame.event.Event) -> None:
-        """Draw a chunk that arrived; survey the world once it is complete."""
-        self.stats.calls_done += 1
-        where = self.chunks.pop(event.task, None)
-        if where is None:
-            return  # a chunk of a world replaced since
-        if not event.ok:
-            if not isinstance(event.error, pygame_async.WorkerCrashedError):
-                raise event.error  # a bug: say so
-            logger.warning("a worker died making chunk %s; asking again", where)
-            self.chunks[pygame_async.call(CHUNK_READY, "generate_chunk", self.seed, *where)] = where
-            return
-        self.grid.set_chunk(*where, event.result)
-        self.view.draw_chunk(*where, event.result)
-        if self.grid.complete:
-            on_survey = functools.partial(self.on_survey, self.seed)
-            pygame_async.call(on_survey, "survey", self.grid.to_bytes(), UNITS, self.seed)
-
-    def on_survey(self, seed: int, result: Survey) -> None:
+    def use_world(self, making: WorldMaking) -> None:
         """Take a finished world into use: a new pathfinder, units out of the rock, re-plan."""
-        if seed != self.seed:
-            return  # the world was regenerated meanwhile
-        self.survey = result
-        cells = self.grid.to_bytes()
+        assert making.survey is not None
+        self.making = None
+        self.survey = making.survey
+        cells = making.grid.to_bytes()
         if self.options.record:
-            self.worlds[seed] = cells
+            self.worlds[making.seed] = cells
+            self.made.append(making.summary())
         # Redefining replaces the pathfinder, on every worker, for the calls made
         # from now on: the 38 KB grid crosses once per worker, not once per call.
         # The pool gets A* sliced; --sync (and S) run the same A* whole, here.
         self.plan = functools.partial(find_path, cells, WORLD_W, WORLD_H)
-        pygame_async.define("find_path", functools.partial(plan_path, cells, WORLD_W, WORLD_H))
+        self.find_path = pygame_async.define(
+            "find_path", functools.partial(plan_path, cells, WORLD_W, WORLD_H)
+        )
         if not self.swarm.units:
-            self.swarm.spawn(result.spawn)
+            self.swarm.spawn(self.survey.spawn)
         for unit in self.swarm.units:
             unit.place(self.open_tile(unit.tile))
         if self.clicked is not None:
@@ -205,64 +198,102 @@ class Game:
         """Send every unit to ``tile``, or to the open tile nearest to it."""
         self.clicked = tile
         self.play("goal_set")
-        if self.survey is not None:  # else on_survey sets the goal when the world is finished
+        if self.survey is not None:  # else use_world sets the goal when the world is finished
             self.goal = self.open_tile(tile)
             self.replan()
 
-    def stop_units(self) -> None:
-        """Cancel every path still to come, and stop every unit after its current step."""
+    def halt_units(self) -> None:
+        """Stop every unit after its current step, to wait for a new path.
+
+        Their requests not delivered yet are left alone: each unit's next
+        request, made with its key, supersedes its last (see :meth:`request_paths`).
+        """
         for unit in self.swarm.units:
-            # cancel() is False for a call a worker has started: its path will
-            # still come, and on_path will see it is stale.
-            if unit.task is not None and unit.task.cancel():
-                self.paths.pending -= 1
-                self.paths.cancelled += 1
             unit.halt()
         self.swarm.queue.clear()
 
     def replan(self) -> None:
-        """Queue every unit to ask for a path to the goal."""
-        self.stop_units()
+        """Queue every unit to ask for a path to the goal: a new order."""
+        self.halt_units()
+        self.order += 1
+        if self.goal is not None:
+            self.focus = pygame.Rect((0, 0), FOCUS)
+            self.focus.center = self.goal
+            self.focus.clamp_ip(pygame.Rect(0, 0, WORLD_W, WORLD_H))
         if self.goal is None or not self.options.paths:
             for unit in self.swarm.units:
                 unit.waiting = False  # nothing to wait for
         else:
             self.swarm.queue.extend(self.swarm.units)
 
+    def priority(self, in_view: bool) -> int:
+        """Return the priority of a call made now: the newest order first, then what is in view.
+
+        Each order (a goal, a new world) counts :attr:`order` up, so its calls
+        outrank every call made for an older one.  Those are stale: a unit's
+        stale request stays queued until the unit asks again (a dozen units
+        ask per frame), and meanwhile, unless it had started, it only runs on a
+        worker with nothing newer to do.
+        """
+        return 2 * self.order + (1 if in_view else 0)
+
     def request_paths(self) -> None:
-        """Ask for the paths of the next units in the queue: a few per frame, not 300 at once."""
-        queue, goal = self.swarm.queue, self.goal
+        """Ask for the paths of the next units in the queue: a few per frame, not 300 at once.
+
+        Every request goes to the pool at once, which runs them by priority:
+        with its unit's id as its key, a unit has at most one request there.
+        """
+        queue, goal, find_path = self.swarm.queue, self.goal, self.find_path
         if not queue:
             return
-        assert goal is not None and self.plan is not None  # units queue only once there are
-        budget = PATHS_PER_FRAME
-        if not self.sync:
-            pending_wanted = PENDING_PER_WORKER * pygame_async.get_worker_count()
-            budget = min(budget, pending_wanted - self.paths.pending)
-        for _ in range(min(budget, len(queue))):
+        # Units queue only once there is a goal in a world in use.
+        assert goal is not None and self.plan is not None and find_path is not None
+        for _ in range(min(PATHS_PER_FRAME, len(queue))):
             unit = queue.popleft()
             start = unit.tile
-            deliver = functools.partial(self.on_path, unit, unit.plan, self.seed, start, goal)
+            in_view = self.focus.collidepoint(start)
+            deliver = functools.partial(
+                self.on_path, unit, unit.plan, self.seed, start, goal, in_view
+            )
             self.paths.requested += 1
             self.paths.pending += 1
             if self.sync:
                 deliver(self.plan(start, goal))  # the frame waits for A*: this is the stutter
-            else:
-                retry = functools.partial(self.on_path_failed, unit, unit.plan)
-                callbacks = {"success": deliver, "error": retry}
-                unit.task = pygame_async.call(callbacks, "find_path", start, goal)
+                continue
+            retry = functools.partial(self.on_path_failed, unit, unit.plan)
+            callbacks = {"success": deliver, "error": retry}
+            ask = find_path.options(key=unit.id, priority=self.priority(in_view))
+            stale, unit.task = unit.task, ask(callbacks, start, goal)
+            if stale is not None and stale.cancelled():
+                # Superseded by the request just made: it had not been
+                # delivered yet, and now its callback never runs.
+                self.paths.pending -= 1
+                self.paths.cancelled += 1
 
     def on_path(
-        self, unit: Unit, plan: int, world: int, start: Tile, goal: Tile, path: list[Tile] | None
+        self,
+        unit: Unit,
+        plan: int,
+        world: int,
+        start: Tile,
+        goal: Tile,
+        in_view: bool,
+        path: list[Tile] | None,
     ) -> None:
-        """Give a unit the path it asked for, unless it has asked for another since."""
+        """Give a unit the path it asked for, unless it has been told to stop since."""
         self.paths.pending -= 1
         self.paths.delivered += 1
         if self.options.record:
             # A tuple, not the list: the garbage collector stops tracking a tuple
             # of tuples of ints, so thousands of records don't slow its passes.
             kept = None if path is None else tuple(path)
-            self.records.append(PathRecord(world, start, goal, kept))
+            self.records.append(PathRecord(world, start, goal, kept, unit.id, in_view))
+        # The key stops a path from coming once its unit has asked again, but
+        # not between a new order and that request: the units ask a dozen per
+        # frame, and not at all while a new world is made.  A path that comes
+        # then leads to the old goal, or through the old world: the halted unit
+        # must not walk it.  It stays halted, and its new request supersedes
+        # nothing (this one was delivered).
         if plan == unit.plan:
             unit.follow(path or [start])  # no path: the goal is out of reach, so stay
 
@@ -289,8 +320,12 @@ class Game:
             if not all(map(self.handle, pygame.event.get())):
                 break  # the player quits
             self.request_paths()
-            # Path and survey callbacks run here; on the inline lane, the calls too.
+            # Chunk and path callbacks run here; on the inline lane, the calls too.
             self.stats.calls_done += pygame_async.update(self.options.budget)
+            if self.making is not None:
+                self.making.updated()
+                if self.making.ready:
+                    self.use_world(self.making)
             self.swarm.walk(SPEED)
             self.draw()
             self.window.present()
@@ -305,8 +340,10 @@ class Game:
         key = event.key if event.type == pygame.KEYDOWN else None
         if event.type == pygame.QUIT or key == pygame.K_ESCAPE:
             return False
-        if event.type == CHUNK_READY:
-            self.on_chunk(event)
+        if event.type == WORLD_READY:
+            self.stats.calls_done += 1
+            if self.making is not None:  # else no world waits for it: one given up
+                self.making.on_survey(event)
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             self.set_goal(tile_at(self.window.to_canvas(event.pos)))
         elif key == pygame.K_r:
@@ -328,7 +365,14 @@ class Game:
             x, y = self.goal
             centre = (x * TILE_PX + TILE_PX // 2, y * TILE_PX + TILE_PX // 2)
             self.screen.blit(self.art.goal, self.art.goal.get_rect(center=centre))
+            focus = self.focus
+            box = (focus.x * TILE_PX, focus.y * TILE_PX, focus.w * TILE_PX, focus.h * TILE_PX)
+            pygame.draw.rect(self.screen, FOCUS_COLOUR, box, width=1)
         self.swarm.draw(self.screen)
+        if self.making is not None:
+            fraction = self.making.chunks.fraction
+            width, height = SCREEN_SIZE
+            self.bar.draw(self.screen, (width // 2, height - 60), fraction, self.making.label())
         self.overlay.draw(self.screen, self.stats, self.status)
 
     def status(self) -> list[str]:

@@ -107,8 +107,9 @@ def summarize(game: Game) -> dict[str, Any]:
     """Return the figures of a finished run, checking every path against its world."""
     times = game.stats.times
     valid = sum(
-        path is not None and is_valid_path(game.worlds[world], WORLD_W, WORLD_H, path, start, goal)
-        for world, start, goal, path in game.records
+        r.path is not None
+        and is_valid_path(game.worlds[r.world], WORLD_W, WORLD_H, r.path, r.start, r.goal)
+        for r in game.records
     )
     return {
         "mode": "no-paths" if not game.options.paths else "sync" if game.sync else "async",
@@ -124,6 +125,9 @@ def summarize(game: Game) -> dict[str, Any]:
         "frame_times_ms": [seconds * 1000 for seconds in times],  # every frame's, in order
         "paths": {**dataclasses.asdict(game.paths), "valid": valid},
         "worlds": sorted(game.worlds),
+        # Each world taken into use: the fractions its loading bar showed, and
+        # the chunks and surveys asked for again after a worker died.
+        "worlds_made": game.made,
     }
 
 

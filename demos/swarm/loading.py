@@ -1,4 +1,7 @@
-"""The loading screen: the demo's art and sounds arrive through ``pygame_async.assets``."""
+"""The loading screen: the demo's art and sounds arrive through ``pygame_async.assets``.
+
+Its :class:`ProgressBar` also shows how far the chunks of a new world are.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,9 @@ IMAGES = {
 }
 SOUNDS = {"goal_set": ASSETS / "goal_set.wav", "regenerated": ASSETS / "regenerated.wav"}
 
+BACKGROUND = (12, 12, 18)  # behind the loading screen's bar
+TEXT = (235, 235, 240)
+
 logger = logging.getLogger(__name__)
 
 
@@ -49,7 +55,8 @@ def load_art(window: Window, clock: pygame.time.Clock) -> Generator[None, None, 
     """
     sounds = SOUNDS if _audio_ready() else {}
     batch = assets.load(IMAGES | sounds, on_error=_log_failure, convert=True)
-    font = pygame.font.Font(None, 28)
+    screen = window.canvas
+    bar = ProgressBar(pygame.font.Font(None, 28), screen.get_width() // 2)
     while not batch.done:
         for event in pygame.event.get():
             if event.type == pygame.QUIT or (
@@ -57,11 +64,41 @@ def load_art(window: Window, clock: pygame.time.Clock) -> Generator[None, None, 
             ):
                 return None
         pygame_async.update()  # each asset's callback runs here, which moves the bar
-        _draw_progress(window.canvas, font, batch.fraction)
+        screen.fill(BACKGROUND)
+        text = f"loading assets {batch.fraction:.0%}"
+        bar.draw(screen, screen.get_rect().center, batch.fraction, text)
         window.present()
         clock.tick(60)
         yield
     return _prepare(batch.assets)
+
+
+class ProgressBar:
+    """A bar that fills with a fraction, its label above it: for the assets, and for each world."""
+
+    def __init__(self, font: pygame.font.Font, width: int) -> None:
+        """Write with ``font``; the bar is ``width`` pixels wide."""
+        self.font = font
+        self.rect = pygame.Rect(0, 0, width, 24)
+        self._text = ""
+        self._label = font.render("", True, TEXT)
+
+    def draw(
+        self, screen: pygame.Surface, centre: tuple[int, int], fraction: float, text: str
+    ) -> None:
+        """Draw the bar centred on ``centre``, filled to ``fraction`` (0 to 1), labelled ``text``.
+
+        The label is rendered again only when it changes: it is drawn every frame.
+        """
+        if text != self._text:
+            self._text, self._label = text, self.font.render(text, True, TEXT)
+        bar = self.rect
+        bar.center = centre
+        pygame.draw.rect(screen, (70, 74, 98), bar, border_radius=6)
+        done = bar.copy()
+        done.width = round(bar.width * fraction)
+        pygame.draw.rect(screen, (245, 200, 60), done, border_radius=6)
+        screen.blit(self._label, self._label.get_rect(midbottom=(bar.centerx, bar.top - 10)))
 
 
 def _audio_ready() -> bool:
@@ -81,19 +118,6 @@ def _audio_ready() -> bool:
 def _log_failure(name: str, error: pygame_async.AsyncError) -> None:
     # A missing image is fatal, and _prepare says so.
     logger.warning("could not load %s: %s", name, error)
-
-
-def _draw_progress(screen: pygame.Surface, font: pygame.font.Font, fraction: float) -> None:
-    width, height = screen.get_size()
-    bar = pygame.Rect(0, 0, width // 2, 24)
-    bar.center = (width // 2, height // 2)
-    screen.fill((12, 12, 18))
-    pygame.draw.rect(screen, (70, 74, 98), bar, border_radius=6)
-    done = bar.copy()
-    done.width = round(bar.width * fraction)
-    pygame.draw.rect(screen, (245, 200, 60), done, border_radius=6)
-    label = font.render(f"loading assets {fraction:.0%}", True, (235, 235, 240))
-    screen.blit(label, label.get_rect(midbottom=(bar.centerx, bar.top - 10)))
 
 
 def _prepare(loaded: dict[str, Any]) -> Art:

@@ -16,10 +16,14 @@ Tile = tuple[int, int]
 class Unit:
     """One unit: a position in tiles (a tile's centre is at whole numbers) and a path to walk."""
 
-    __slots__ = ("look", "offset", "path", "plan", "step", "task", "waiting", "x", "y")
+    __slots__ = ("id", "look", "offset", "path", "plan", "step", "task", "waiting", "x", "y")
 
-    def __init__(self, tile: Tile, look: int, offset: tuple[float, float]) -> None:
-        """Stand on ``tile``; draw with sprite number ``look``, ``offset`` pixels from the tile."""
+    def __init__(self, unit_id: int, tile: Tile, look: int, offset: tuple[float, float]) -> None:
+        """Stand on ``tile``; draw with sprite number ``look``, ``offset`` pixels from the tile.
+
+        ``unit_id`` is the unit's for its whole life: its path requests' key.
+        """
+        self.id = unit_id
         self.x, self.y = float(tile[0]), float(tile[1])
         self.look = look
         self.offset = offset
@@ -27,7 +31,9 @@ class Unit:
         self.step = 0  # path[step] is the tile the unit is walking to, or standing on
         self.plan = 0  # counts path requests: a path for an earlier one is stale
         self.waiting = False  # a path was asked for and has not arrived yet
-        self.task: pygame_async.Task | None = None  # the pool call planning that path
+        # The unit's latest path request: its next one (same key, the unit's
+        # id) supersedes it, if it is not delivered by then.
+        self.task: pygame_async.Task | None = None
 
     @property
     def tile(self) -> Tile:
@@ -40,14 +46,12 @@ class Unit:
         self.step = 0
         self.plan += 1
         self.waiting = True
-        self.task = None
 
     def follow(self, path: list[Tile]) -> None:
         """Walk ``path``, which starts at :attr:`tile` (so the current step is finished first)."""
         self.path = path
         self.step = 0
         self.waiting = False
-        self.task = None
 
     def place(self, tile: Tile) -> None:
         """Put the unit on ``tile`` at once, e.g. out of rock that a new world put on it."""
@@ -85,13 +89,13 @@ class Swarm:
         self._centre = (TILE_PX - looks[0].get_width()) / 2
 
     def spawn(self, tiles: list[Tile]) -> None:
-        """Add one unit on each tile, in turn of every look."""
+        """Add one unit on each tile, in turn of every look; a unit's id is its index."""
         for i, tile in enumerate(tiles, start=len(self.units)):
             # Units that share a tile (all of them, at the goal) are drawn a
             # little apart, so a crowd looks like a crowd and not like one unit.
             angle = i * 2.39996  # the golden angle spreads the offsets evenly
             offset = (self._centre + 2.5 * math.cos(angle), self._centre + 2.5 * math.sin(angle))
-            self.units.append(Unit(tile, i % len(self.looks), offset))
+            self.units.append(Unit(i, tile, i % len(self.looks), offset))
 
     def walk(self, distance: float) -> None:
         """Move every walking unit ``distance`` tiles along its path."""

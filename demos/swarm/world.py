@@ -8,9 +8,10 @@ Once a world is complete, :func:`survey` finds its largest cave, where units
 and goals belong.
 
 The game defines the sliced versions, :func:`generate_chunk_steps` and
-:func:`survey_steps`: generator functions that yield every small amount of
-work, so that on the inline lane (a web build) no frame waits for a whole
-chunk or survey (see :mod:`demos.swarm.slicing`).
+:func:`survey_chunks` (:func:`survey_steps` of a world given as its chunks):
+generator functions that yield every small amount of work, so that on the
+inline lane (a web build) no frame waits for a whole chunk or survey (see
+:mod:`demos.swarm.slicing`).
 """
 
 from __future__ import annotations
@@ -273,6 +274,23 @@ def survey(cells: bytes, spawn: int, seed: int, width: int = WORLD_W) -> Survey:
     about 0.1 s of plain Python, which is why the game runs it in a worker.
     """
     return run_whole(survey_steps(cells, spawn, seed, width))
+
+
+def survey_chunks(spawn: int, seed: int, *chunks: bytes) -> Steps[Survey]:
+    """:func:`survey_steps` of the world made of ``chunks``, in row-major chunk order.
+
+    The game calls it with the Tasks of the chunk calls as arguments, which
+    pygame_async replaces by their results (the chunks' bytes) once every one
+    has succeeded: the worker assembles the world itself, so the survey needs
+    nothing from the game that the chunk calls did not already make.
+    """
+    if len(chunks) != CHUNKS_X * CHUNKS_Y:
+        raise ValueError(f"a world has {CHUNKS_X * CHUNKS_Y} chunks, got {len(chunks)}")
+    grid = Grid()
+    for index, data in enumerate(chunks):
+        grid.set_chunk(index % CHUNKS_X, index // CHUNKS_X, data)
+    yield
+    return (yield from survey_steps(grid.to_bytes(), spawn, seed))
 
 
 def survey_steps(cells: bytes, spawn: int, seed: int, width: int = WORLD_W) -> Steps[Survey]:

@@ -12,7 +12,15 @@ from typing import Any
 from helpers import pid_alive
 
 from demos.swarm.pathfinding import is_valid_path
-from demos.swarm.world import WORLD_H, WORLD_W, Grid, generate_world, largest_region
+from demos.swarm.world import (
+    CHUNKS_X,
+    CHUNKS_Y,
+    WORLD_H,
+    WORLD_W,
+    Grid,
+    generate_world,
+    largest_region,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 HEADLESS_ENV = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
@@ -32,6 +40,21 @@ def check_summary(summary: dict[str, Any], frames: int, processes: bool) -> None
     assert paths["requested"] == paths["delivered"] + paths["cancelled"] + paths["failed"]
     assert paths["pending"] == 0
     assert paths["valid"] == paths["delivered"]
+    # Each world taken into use was made by one group and one survey, and the
+    # group's fraction, which its loading bar shows, climbed to 1.0.
+    assert [made["seed"] for made in summary["worlds_made"]] == summary["worlds"]
+    for made in summary["worlds_made"]:
+        check_loading_bar(made["fractions"])
+        assert made["chunks_failed"] == made["chunks_asked_again"] == 0
+        assert made["surveys_asked"] == 1
+
+
+def check_loading_bar(fractions: list[float]) -> None:
+    """A world's loading bar, its group's fraction after each update(): up in 24ths, to 1.0."""
+    assert fractions == sorted(fractions)
+    assert fractions[0] < 1.0 and fractions[-1] == 1.0
+    chunks = CHUNKS_X * CHUNKS_Y
+    assert all(abs(fraction * chunks - round(fraction * chunks)) < 1e-9 for fraction in fractions)
 
 
 def play(tmp_path: Path, frames: int, *flags: str) -> dict[str, Any]:

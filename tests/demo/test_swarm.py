@@ -132,7 +132,7 @@ def test_a_worker_killed_mid_game_costs_one_retry() -> None:
 
 
 def test_unit_walks_its_path_turning_at_tile_centres() -> None:
-    unit = Unit((0, 0), look=0, offset=(0.0, 0.0))
+    unit = Unit(0, (0, 0), look=0, offset=(0.0, 0.0))
     unit.follow([(0, 0), (1, 0), (2, 1)])
     unit.walk(0.5)
     assert (unit.x, unit.y) == (0.5, 0.0)

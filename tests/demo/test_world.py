@@ -21,6 +21,7 @@ from demos.swarm.world import (
     largest_region,
     random_floor_tiles,
     survey,
+    survey_chunks,
     survey_steps,
 )
 
@@ -190,3 +191,12 @@ def test_a_sliced_chunk_checks_its_place_when_it_starts() -> None:
     steps = generate_chunk_steps(1, CHUNKS_X, 0)
     with pytest.raises(ValueError, match="outside"):
         next(steps)
+
+
+def test_a_survey_of_the_chunks_is_the_survey_of_the_world() -> None:
+    chunks = [generate_chunk(6, cx, cy) for cy in range(CHUNKS_Y) for cx in range(CHUNKS_X)]
+    count, surveyed = steps_and_result(survey_chunks(40, 3, *chunks))
+    assert surveyed == survey(generate_world(6), 40, seed=3)
+    assert count > 50
+    with pytest.raises(ValueError, match="24 chunks, got 23"):
+        next(survey_chunks(40, 3, *chunks[1:]))
