@@ -37,6 +37,13 @@ def parser(prog: str) -> argparse.ArgumentParser:
         "in a web build)",
     )
     parser.add_argument(
+        "--dask",
+        metavar="TARGET",
+        help="run the calls on a dask.distributed cluster instead (the [dask] extra): "
+        "'local' starts a LocalCluster of --workers processes, or a scheduler address, "
+        "tcp://HOST:PORT",
+    )
+    parser.add_argument(
         "--budget",
         type=float,
         default=game.UPDATE_BUDGET,
@@ -72,6 +79,8 @@ def parse(
     args = options.parse_known_args(argv)[0] if lenient else options.parse_args(argv)
     if not args.headless and (args.json or args.screenshot or args.dump_paths):
         options.error("--json, --screenshot and --dump-paths need --headless")
+    if args.dask is not None and args.lane is not None:
+        options.error("--dask and --lane each pick where the calls run: give one")
     args.prog = prog
     return args
 
@@ -85,6 +94,7 @@ def session(args: argparse.Namespace) -> Generator[None, None, None]:
         args.seed,
         args.workers,
         lane=args.lane,
+        dask=args.dask,
         budget=args.budget,
         sync=args.sync,
         paths=not args.no_paths,

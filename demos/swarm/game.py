@@ -78,6 +78,7 @@ class Options:
     seed: int = 1
     workers: int = max(1, (os.cpu_count() or 2) - 1)  # leave a core to the game itself
     lane: str | None = None  # pygame_async's lane; None: its default (inline on the web)
+    dask: str | None = None  # run on a dask cluster: "local", or a scheduler's address
     budget: float = UPDATE_BUDGET  # for each frame's update()
     sync: bool = False  # plan paths on the main thread, as a game without pygame_async would
     paths: bool = True  # False: plan no path at all (the baseline for frame-time measurements)
@@ -385,6 +386,7 @@ class Game:
             mode = {
                 "inline": "paths: inline, A* in slices inside update()",
                 "thread": "paths: async, A* on threads",
+                "dask": "paths: async, A* on a dask cluster",
             }.get(lane_of(self.options), "paths: async, A* on the workers")
         return [
             f"{self.clock.get_fps():3.0f} fps   calls pending: {pygame_async.get_pending_count()}"
@@ -404,7 +406,16 @@ Script = Callable[[int], object]
 
 def lane_of(options: Options) -> str:
     """Return the lane the game's pool runs on: the one asked for, else pygame_async's default."""
+    if options.dask is not None:
+        return "dask"
     return options.lane or ("inline" if WEB else "process")
+
+
+def pool_lane(options: Options) -> str | pygame_async.DaskLane | None:
+    """Return what ``load(lane=...)`` gets: a lane's name, a dask cluster's lane, or None."""
+    if options.dask is None:
+        return options.lane
+    return pygame_async.DaskLane(None if options.dask == "local" else options.dask)
 
 
 def play(
@@ -437,7 +448,7 @@ def play(
     pygame.display.set_caption("pygame_async: swarm")
     clock = pygame.time.Clock()
     try:
-        pygame_async.load(options.workers, lane=options.lane)
+        pygame_async.load(options.workers, lane=pool_lane(options))
         art = yield from load_art(window, clock)
         if art is None:
             return

@@ -9,6 +9,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +163,24 @@ def test_small_helpers() -> None:
     assert percentile([float(i) for i in range(1, 101)], 0.99) == 99.0
     assert tile_at((7, 12)) == (1, 2)
     assert tile_at((-5, 10_000)) == (0, WORLD_H - 1)
+
+
+def test_the_demo_plans_valid_paths_on_a_local_dask_cluster(tmp_path: Path) -> None:
+    dump = tmp_path / "paths.json"
+    summary = play(tmp_path, 150, "--dask", "local", "--workers", "2", "--dump-paths", str(dump))
+    assert (summary["mode"], summary["lane"]) == ("async", "dask")
+    assert summary["worlds"] == [1]
+    assert summary["paths"]["delivered"] > 20 and summary["paths"]["failed"] == 0
+    goals = check_dumped_paths(dump, summary)
+    assert len(goals) == 1 and next(iter(goals))[0] == 1
+
+
+def test_dask_and_lane_are_one_choice(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "demos.swarm", "--headless", "--lane", "thread", "--dask", "local"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 2 and "--dask and --lane" in done.stderr
