@@ -57,10 +57,10 @@ def parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers",
         type=int,
-        default=game.Options.workers,
         metavar="N",
         help="calls at once: worker processes, threads or inline slots "
-        "(default: %(default)s, leaving a core to the game)",
+        f"(default: {game.Options.workers}, leaving a core to the game; "
+        "2 with --dask local: a two-process cluster)",
     )
     parser.add_argument("--seed", type=int, default=1, metavar="N", help="the first world's seed")
     parser.add_argument("--json", type=Path, metavar="FILE", help="headless: write the summary")
@@ -90,9 +90,12 @@ def session(args: argparse.Namespace) -> Generator[None, None, None]:
 
     For a player without a display, it says why on stderr and exits with status 2.
     """
+    workers = args.workers
+    if workers is None:
+        workers = 2 if args.dask == "local" else game.Options.workers
     options = game.Options(
         args.seed,
-        args.workers,
+        workers,
         lane=args.lane,
         dask=args.dask,
         budget=args.budget,

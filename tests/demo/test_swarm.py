@@ -167,8 +167,8 @@ def test_small_helpers() -> None:
 
 def test_the_demo_plans_valid_paths_on_a_local_dask_cluster(tmp_path: Path) -> None:
     dump = tmp_path / "paths.json"
-    summary = play(tmp_path, 150, "--dask", "local", "--workers", "2", "--dump-paths", str(dump))
-    assert (summary["mode"], summary["lane"]) == ("async", "dask")
+    summary = play(tmp_path, 150, "--dask", "local", "--dump-paths", str(dump))
+    assert (summary["mode"], summary["lane"], summary["workers"]) == ("async", "dask", 2)
     assert summary["worlds"] == [1]
     assert summary["paths"]["delivered"] > 20 and summary["paths"]["failed"] == 0
     goals = check_dumped_paths(dump, summary)
