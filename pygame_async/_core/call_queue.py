@@ -19,18 +19,19 @@ class CallQueue:
     cost a deque.
     """
 
-    __slots__ = ("_buckets", "_priorities", "_size")
+    __slots__ = ("_buckets", "_priorities", "zero")
 
     def __init__(self) -> None:
-        self._buckets: dict[int, deque[Task]] = {0: deque()}
-        self._priorities = [0]  # the buckets' priorities, highest first
-        self._size = 0
+        self.zero: deque[Task] = deque()
+        """Priority 0's calls: ``call()`` appends a new call of priority 0 here itself."""
+        self._buckets: dict[int, deque[Task]] = {0: self.zero}
+        self._priorities = [0]  # the buckets' priorities, highest first; others never empty
 
     def __len__(self) -> int:
-        return self._size
+        return sum(map(len, self._buckets.values()))
 
     def __bool__(self) -> bool:
-        return self._size > 0
+        return bool(self.zero) or len(self._priorities) > 1
 
     def __iter__(self) -> Iterator[Task]:
         """Yield the calls in the order they go."""
@@ -45,18 +46,16 @@ class CallQueue:
         bucket = self._buckets.get(task.priority)
         if bucket is None:
             bucket = self._add_bucket(task.priority)
-        if bucket and bucket[-1].id > task.id:  # an older call coming back (put back, released)
+        elif bucket and bucket[-1].id > task.id:  # an older call coming back (put back, released)
             _insert_in_order(bucket, task)
-        else:
-            bucket.append(task)
-        self._size += 1
+            return
+        bucket.append(task)
 
     def pop_next(self) -> Task:
         """Take the call that goes next (the queue must not be empty)."""
         for priority in self._priorities:
             bucket = self._buckets[priority]
             if bucket:
-                self._size -= 1
                 task = bucket.popleft()
                 if not bucket and priority:
                     self._drop_bucket(priority)
@@ -71,13 +70,18 @@ class CallQueue:
                 return bucket[0]
         raise IndexError("peek() at an empty CallQueue")
 
+    def outranked_by(self, task: Task) -> bool:
+        """Tell whether ``task`` would go before every call queued (a higher priority)."""
+        if task.priority == 0 and len(self._priorities) == 1:
+            return False  # the common case, asked by every call() of a burst: all are 0
+        return task.priority > self.peek().priority
+
     def remove(self, task: Task) -> None:
         """Take a call out of the queue (it was cancelled or superseded); ValueError if absent."""
         bucket = self._buckets.get(task.priority)
         if bucket is None:
             raise ValueError(f"{task!r} is not queued")
         bucket.remove(task)
-        self._size -= 1
         if not bucket and task.priority:
             self._drop_bucket(task.priority)
 
@@ -95,9 +99,9 @@ class CallQueue:
     def take_all(self) -> list[Task]:
         """Empty the queue, returning what it held in the order it would have gone."""
         tasks = list(self)
-        self._buckets = {0: deque()}
+        self.zero.clear()
+        self._buckets = {0: self.zero}
         self._priorities = [0]
-        self._size = 0
         return tasks
 
     def _add_bucket(self, priority: int) -> deque[Task]:

@@ -17,10 +17,10 @@ from pygame_async._core.call_options import USE_DEFINITION_TIMEOUT, CallOptions
 from pygame_async._core.definitions import Definition, Definitions
 from pygame_async._core.dependencies import (
     check_same_pool,
-    has_task_arguments,
     task_arguments,
     without_tasks,
 )
+from pygame_async._core.ledger import PoolState
 from pygame_async._core.pool_lanes import PoolLanes
 from pygame_async._core.task import Task, TaskState
 
@@ -48,7 +48,8 @@ def make_call(
             "only the dask lane runs a call again when its worker dies"
         )
     after = options.after
-    needs_values = has_task_arguments(args, kwargs)
+    # Inline rather than has_task_arguments(): every call() asks, and ``in`` over map() runs in C.
+    needs_values = Task in map(type, args) or (bool(kwargs) and Task in map(type, kwargs.values()))
     if needs_values:  # packed once the Tasks' results are known; the rest is checked now
         after += tuple(task_arguments(args, kwargs))
     if after:
@@ -60,7 +61,8 @@ def make_call(
         arguments = lane.pack_arguments(name, args, kwargs)
     stale = None
     with ledger.lock:
-        ledger.require_running(f"call({name!r})")
+        if ledger.state is not PoolState.RUNNING:
+            ledger.require_running(f"call({name!r})")
         # Looked up again under the lock: a definition replaced meanwhile
         # could otherwise be forgotten by the workers under this call.
         definition = definitions.lookup(name)
@@ -86,8 +88,11 @@ def make_call(
             # Calls already waiting mean the lane can start none (every change
             # that frees a worker dispatches): only a burst's first call tries,
             # or one that goes before them (it may take back prefetched calls).
-            dispatch = not queue or task.priority > queue.peek().priority
-            queue.push(task)
+            dispatch = not queue or queue.outranked_by(task)
+            if task.priority == 0:
+                queue.zero.append(task)  # the newest call: it goes after every other of priority 0
+            else:
+                queue.push(task)
             if dispatch:
                 lane.dispatch()
     if stale is not None:
