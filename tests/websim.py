@@ -155,6 +155,11 @@ def refusals() -> dict[str, str]:
 
 def main(report_path: Path, script: Path, args: list[str]) -> int:
     """Run ``script`` with ``args`` in the simulation; write the report; its exit status."""
+    # pygame first, as the desktop build it is: pygame-ce takes a web-only
+    # import path (its statically linked modules) when sys.platform says
+    # emscripten, which a desktop pygame-ce cannot follow.
+    import pygame  # noqa: F401
+
     simulate()
     sys.argv = [str(script), *args]
     sys.path[0] = str(script.parent)  # as `python script` puts the script's folder first
