@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pygame_async
-from benchmarks import big_results, tasks
+from benchmarks import big_arguments, big_results, tasks
 from benchmarks.common import Config, Metrics, expect, percentile
 from benchmarks.runners import (
     TIMEOUT,
@@ -188,6 +188,9 @@ WORKLOADS = (
     Workload("bytes", big_results.big_bytes),
     Workload("surface", big_results.big_surface),
     Workload("definitions", big_definitions),
+    Workload("arg_bytes", big_arguments.bytes_argument),
+    Workload("arg_array", big_arguments.array_argument),
+    Workload("arg_surface", big_arguments.surface_argument),
     Workload("dask_tiny", dask_tiny_calls, runners=DASK_ROWS),
     Workload("dask_round_trip", dask_round_trip, every_mode=True, runners=DASK_ROWS),
     Workload("dask_cpu", cpu_bound, runners=DASK_ROWS),

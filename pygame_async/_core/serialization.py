@@ -347,6 +347,64 @@ def dumps_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     return dumps((args, kwargs))
 
 
+Snapshot = Callable[[memoryview], Any]
+"""Copies a flat view of a mutable buffer into memory of its own; returns that copy."""
+
+
+def dumps_arguments_apart(
+    args: tuple[Any, ...], kwargs: dict[str, Any], snapshot: Snapshot
+) -> tuple[bytes, list[tuple[Any, bool]]]:
+    """Pickle a call's ``(args, kwargs)`` with its big raw buffers left out of the blob.
+
+    Returns the blob and the buffers, in order, each with whether it was
+    writable (pass them to :func:`loads`).  A big ``bytes`` (an argument
+    itself, or behind a :class:`pickle.PickleBuffer` a reducer exposes) is
+    immutable and sent as it is; any other big buffer (a numpy array's
+    data, a Surface's pixels, a ``bytearray`` argument) is copied at once with
+    ``snapshot``, so a change the caller makes afterwards never reaches the
+    worker, and the source (a Surface, which stays locked while its buffer
+    is exported) is let go at once.  ``bytes`` and ``bytearray`` travel apart
+    only as arguments themselves, not inside a container.
+    """
+    if not kwargs and len(args) <= _PLAIN_LENGTH:
+        for arg in args:
+            kind = type(arg)
+            if kind is bytes or kind is bytearray:
+                if len(arg) >= OUT_OF_BAND_BYTES:
+                    break
+            elif kind not in _PLAIN_TYPES and not _is_plain(arg, 2):
+                break
+        else:
+            return pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL), []
+    args = tuple(map(_apart_if_big, args))
+    kwargs = {key: _apart_if_big(value) for key, value in kwargs.items()}
+    _add_ready_reducers()
+    buffers: list[tuple[Any, bool]] = []
+
+    def out_of_band(buffer: pickle.PickleBuffer) -> bool:
+        with buffer.raw() as raw:
+            if raw.nbytes < OUT_OF_BAND_BYTES:
+                return True  # in-band: not worth a message of its own
+            if type(raw.obj) is bytes:
+                buffers.append((buffer, False))
+                return False
+            buffers.append((snapshot(raw), not raw.readonly))
+        buffer.release()
+        return False
+
+    stream = io.BytesIO()
+    _Pickler(stream, protocol=5, buffer_callback=out_of_band).dump((args, kwargs))
+    return stream.getvalue(), buffers
+
+
+def _apart_if_big(value: Any) -> Any:
+    """Wrap a big ``bytes`` or ``bytearray`` so that its contents can travel out of band."""
+    kind = type(value)
+    if (kind is bytes or kind is bytearray) and len(value) >= OUT_OF_BAND_BYTES:
+        return _BigBytes(pickle.PickleBuffer(value), kind)
+    return value
+
+
 def dumps_out_of_band(obj: object) -> tuple[bytes, list[pickle.PickleBuffer]]:
     """Pickle like :func:`dumps`, but hand back large raw buffers (pixels) separately.
 
@@ -379,15 +437,18 @@ def dumps_out_of_band(obj: object) -> tuple[bytes, list[pickle.PickleBuffer]]:
 
 
 class _BigBytes:
-    """Pickles as ``bytes(buffer)``, so the buffer can travel out of band."""
+    """Pickles as ``bytes(buffer)`` (or ``bytearray``), so the buffer can travel out of band."""
 
-    __slots__ = ("buffer",)
+    __slots__ = ("buffer", "kind")
 
-    def __init__(self, buffer: pickle.PickleBuffer) -> None:
+    def __init__(
+        self, buffer: pickle.PickleBuffer, kind: type[bytes] | type[bytearray] = bytes
+    ) -> None:
         self.buffer = buffer
+        self.kind = kind
 
-    def __reduce__(self) -> tuple[type[bytes], tuple[pickle.PickleBuffer]]:
-        return bytes, (self.buffer,)
+    def __reduce__(self) -> tuple[type[bytes] | type[bytearray], tuple[pickle.PickleBuffer]]:
+        return self.kind, (self.buffer,)
 
 
 def _out_of_band(buffer: pickle.PickleBuffer) -> bool:

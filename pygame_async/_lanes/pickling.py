@@ -35,12 +35,29 @@ def pickle_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -
     try:
         return serialization.dumps_arguments(args, kwargs)
     except Exception as exc:
-        culprit, error = _find_unpicklable(args, kwargs, exc)
-        if isinstance(error, serialization.UnsendableError):
-            reason = error.advice("call")
-        else:
-            reason = f"{type(error).__name__}: {error}"
-        raise TypeError(f"call({name!r}): {culprit} cannot be sent to a worker: {reason}") from exc
+        raise _unpicklable_arguments(name, args, kwargs, exc) from exc
+
+
+def pickle_arguments_apart(
+    name: str, args: tuple[Any, ...], kwargs: dict[str, Any], snapshot: serialization.Snapshot
+) -> tuple[bytes, list[tuple[Any, bool]]]:
+    """As :func:`pickle_arguments`, with big raw buffers apart (``dumps_arguments_apart``)."""
+    try:
+        return serialization.dumps_arguments_apart(args, kwargs, snapshot)
+    except Exception as exc:
+        raise _unpicklable_arguments(name, args, kwargs, exc) from exc
+
+
+def _unpicklable_arguments(
+    name: str, args: tuple[Any, ...], kwargs: dict[str, Any], exc: Exception
+) -> TypeError:
+    """Make the error ``call(name)`` raises for arguments that cannot be pickled, named."""
+    culprit, error = _find_unpicklable(args, kwargs, exc)
+    if isinstance(error, serialization.UnsendableError):
+        reason = error.advice("call")
+    else:
+        reason = f"{type(error).__name__}: {error}"
+    return TypeError(f"call({name!r}): {culprit} cannot be sent to a worker: {reason}")
 
 
 def _find_unpicklable(

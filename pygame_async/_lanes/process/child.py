@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import importlib
 import math
+import mmap
 import multiprocessing
 import os
 import pickle
@@ -29,7 +30,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing import connection
 from typing import Any
 
@@ -41,6 +42,7 @@ from pygame_async._lanes.failures import (
     why_not_sent,
 )
 from pygame_async._lanes.process import wire
+from pygame_async._lanes.process.staging import fresh_memory
 
 # Progress reports are sent at most this often; the latest one in between is
 # kept, and sent before the call's reply, so the game always ends up with it.
@@ -232,6 +234,14 @@ class _Server:
                 if blob is None:
                     return False
                 self._pending.append((*operation[:3], blob))
+            elif kind == wire.CALL and len(operation) == 5:  # big arguments follow, on bulk
+                buffers = []
+                for size, writable in operation[4]:
+                    buffer = _receive_buffer(self._bulk, size, writable)
+                    if buffer is None:
+                        return False
+                    buffers.append(buffer)
+                self._pending.append((*operation[:4], buffers))
             elif kind == wire.SKIP:
                 self._skip(operation[1])
             else:
@@ -245,7 +255,9 @@ class _Server:
                 self.send(wire.encode_skipped(task_id))
                 return
 
-    def _call(self, task_id: int, definition_id: int, arguments: bytes) -> None:
+    def _call(
+        self, task_id: int, definition_id: int, arguments: bytes, buffers: Sequence[Any] = ()
+    ) -> None:
         started = time.perf_counter()
         function = self._registry[definition_id]
         if isinstance(function, RemoteFailure):
@@ -254,7 +266,7 @@ class _Server:
         reporter = self._reporter
         reporter.start(task_id)
         try:
-            args, kwargs = serialization.loads(arguments)
+            args, kwargs = serialization.loads(arguments, buffers)
             value = running.run_to_completion(function, args, kwargs)
         except BaseException as exc:
             kind = FailureKind.RAISED if isinstance(exc, Exception) else FailureKind.EXITED
@@ -309,6 +321,17 @@ def _receive_bytes(channel: socket.socket, size: int) -> bytes | None:
         parts.append(part)
         received += len(part)
     return b"".join(parts)
+
+
+def _receive_buffer(channel: socket.socket, size: int, writable: bool) -> Any:
+    """Read an argument's raw buffer: writable memory for a mutable one, else ``bytes``."""
+    if not writable:
+        return _receive_bytes(channel, size)
+    memory = fresh_memory(size)
+    with memoryview(memory) as view:
+        if not _receive_into(channel, view):
+            return None
+    return memory
 
 
 def _resident_memory() -> int | None:

@@ -26,6 +26,7 @@ from pygame_async._core.errors import WorkerStartError
 from pygame_async._core.task import Task
 from pygame_async._lanes.process import wire
 from pygame_async._lanes.process.handle import WorkerHandle, WorkerState
+from pygame_async._lanes.process.staging import Apart
 from pygame_async._lanes.process.state import LaneState
 
 logger = logging.getLogger("pygame_async")
@@ -131,7 +132,12 @@ class Dispatcher:
         definition = task.definition
         if definition.id not in worker.known_definitions:
             self.send_definition(worker, definition)
-        worker.queue((wire.CALL, task.id, definition.id, task.arguments), call=task)
+        arguments = task.arguments
+        if type(arguments) is Apart:  # big buffers follow the batch, on bulk
+            operation = (wire.CALL, task.id, definition.id, arguments.blob, arguments.layout())
+            worker.queue(operation, call=task, raw=[buffer for buffer, _ in arguments.buffers])
+        else:
+            worker.queue((wire.CALL, task.id, definition.id, arguments), call=task)
         if not worker.in_flight:
             worker.running_since = now
             if task.timeout is not None:
@@ -164,7 +170,7 @@ class Dispatcher:
         if len(blob) >= serialization.OUT_OF_BAND_BYTES:
             # A big definition (a closure over a large map) follows the batch
             # raw, rather than being copied into it.
-            worker.queue((wire.DEFINE, definition.id, definition.name, len(blob)), raw=blob)
+            worker.queue((wire.DEFINE, definition.id, definition.name, len(blob)), raw=[blob])
         else:
             worker.queue((wire.DEFINE, definition.id, definition.name, blob))
         worker.known_definitions.add(definition.id)

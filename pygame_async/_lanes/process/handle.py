@@ -14,11 +14,13 @@ import enum
 import logging
 import multiprocessing.process
 import os
+import pickle
 import signal
 import socket
 import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pygame_async._lanes.process import channel as channels
 from pygame_async._lanes.process.channel import BulkFrame, FrameReader, Outbox
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
     from pygame_async._core.task import Task
 
 logger = logging.getLogger("pygame_async")
+
+Buffer: TypeAlias = bytes | memoryview | pickle.PickleBuffer
+"""What the bulk writer sends: a big definition's blob, an argument's raw buffer."""
 
 EXIT_CHECK_INTERVAL = 0.25
 """Seconds between checks that a worker is alive where no pidfd tells at once."""
@@ -88,10 +93,12 @@ class WorkerHandle:
         self.sys_path: tuple[str, ...] | None = None  # the game's sys.path as last sent to it
         self._batch: list[tuple[Any, ...]] = []  # operations for the next batch
         self._batch_calls: list[Task] = []
-        self._raw_after_batch: list[bytes] = []
-        self._bulk_out: deque[bytes] = deque()  # raw blobs for the bulk writer, in order
-        self._bulk_writing = False  # a bulk-writer thread is running
-        self._bulk_lock = threading.Lock()  # guards the two above (taken after the pool's)
+        self._raw_after_batch: list[Buffer] = []
+        self._bulk_out: deque[Buffer] = deque()  # raw buffers for the bulk writer, in order
+        self._bulk_writer: threading.Thread | None = None  # started at the first raw buffer
+        self._bulk_closed = False  # the bulk socket is closed or broken: nothing more is sent
+        self._bulk_lock = threading.Lock()  # guards the three above (taken after the pool's)
+        self._bulk_wanted = threading.Condition(self._bulk_lock)  # the bulk writer waits on it
 
     def __repr__(self) -> str:
         return f"<worker pid={self.pid} {self.state.value}>"
@@ -123,17 +130,19 @@ class WorkerHandle:
 
     # -- sending: under the pool's lock, never blocking ---------------------------
 
-    def queue(self, operation: tuple[Any, ...], call: Task | None = None, raw: bytes = b"") -> None:
-        """Add an operation to the next batch; ``raw`` travels on the bulk socket.
+    def queue(
+        self, operation: tuple[Any, ...], call: Task | None = None, raw: Sequence[Buffer] = ()
+    ) -> None:
+        """Add an operation to the next batch; the ``raw`` buffers travel on the bulk socket.
 
-        The worker reads ``raw`` from its bulk socket when it meets the
-        operation in the batch, so raw blobs go in the order of their batches.
+        The worker reads them from its bulk socket when it meets the
+        operation in the batch, so raw buffers go in the order of their batches.
         """
         self._batch.append(operation)
         if call is not None:
             self._batch_calls.append(call)
         if raw:
-            self._raw_after_batch.append(raw)
+            self._raw_after_batch.extend(raw)
 
     def flush(self) -> None:
         """Frame the queued operations as one batch and write what the socket takes now.
@@ -145,37 +154,51 @@ class WorkerHandle:
         if self._batch:
             self.outbox.add(encode_batch(self._batch), self._batch_calls)
             if self._raw_after_batch:
-                with self._bulk_lock:
-                    self._bulk_out.extend(self._raw_after_batch)
-                    start = not self._bulk_writing
-                    self._bulk_writing = True
-                if start:
-                    threading.Thread(
-                        target=self._write_bulk, name="pygame_async-bulk-writer", daemon=True
-                    ).start()
+                self._hand_to_bulk_writer(self._raw_after_batch)
             self._batch, self._batch_calls, self._raw_after_batch = [], [], []
         self.send_nowait()
 
+    def _hand_to_bulk_writer(self, buffers: list[Buffer]) -> None:
+        """Queue raw buffers for the bulk writer, starting it the first time.
+
+        The writer then stays, waiting for more, until the worker is closed:
+        starting a thread makes the caller wait for it to run, and this runs
+        on the game's thread, inside ``call()``.
+        """
+        with self._bulk_lock:
+            if self._bulk_closed:
+                return  # the worker is gone: its calls are settled by its reaping
+            self._bulk_out.extend(buffers)
+            writer = self._bulk_writer
+            if writer is not None:
+                self._bulk_wanted.notify()
+                return
+            writer = self._bulk_writer = threading.Thread(
+                target=self._write_bulk, name="pygame_async-bulk-writer", daemon=True
+            )
+        writer.start()
+
     def _write_bulk(self) -> None:
-        """Write the raw blobs queued for the worker, in order, blocking on its bulk socket only.
+        """Write the raw buffers queued for the worker, in order, blocking on its bulk socket only.
 
         ``sendall`` releases the GIL for the whole write and holds no lock of
         the pool's; a stopped worker stalls only this thread, which ends when
-        the worker does (or its socket is shut at reaping).
+        the worker is closed (its socket is shut then, which ends the write).
         """
         while True:
             with self._bulk_lock:
-                if not self._bulk_out or self.reaped:
+                while not self._bulk_out and not self._bulk_closed:
+                    self._bulk_wanted.wait()
+                if self._bulk_closed:
                     self._bulk_out.clear()
-                    self._bulk_writing = False
                     return
-                blob = self._bulk_out.popleft()
+                buffer = self._bulk_out.popleft()
             try:
-                self.bulk_socket.sendall(blob)
+                self.bulk_socket.sendall(buffer)
             except OSError:
                 with self._bulk_lock:
+                    self._bulk_closed = True
                     self._bulk_out.clear()
-                    self._bulk_writing = False
                 return
 
     def send_nowait(self) -> None:
@@ -218,7 +241,10 @@ class WorkerHandle:
         return exitcode
 
     def close(self) -> None:
-        """Release the sockets, the pidfd and the process object (once reaped)."""
+        """Release the sockets, the pidfd and the process object (once reaped); end the writer."""
+        with self._bulk_lock:
+            self._bulk_closed = True
+            self._bulk_wanted.notify()
         with contextlib.suppress(OSError):
             self.socket.close()
         with contextlib.suppress(OSError):

@@ -42,6 +42,7 @@ from pygame_async._lanes.process.io_thread import IoThread
 from pygame_async._lanes.process.lifecycle import Lifecycle
 from pygame_async._lanes.process.reaping import Reaper
 from pygame_async._lanes.process.receiving import Receiver
+from pygame_async._lanes.process.staging import Apart
 from pygame_async._lanes.process.starter import StarterThread
 from pygame_async._lanes.process.state import LaneState, Settings
 from pygame_async._lanes.process.waiting import WaitingReader
@@ -88,6 +89,7 @@ class ProcessLane:
         self._waiting = WaitingReader(state, self._receiver)
         self._io = IoThread(state, self._lifecycle, self._receiver, reaper)
         state.release_at_end.append(self._waiting.close)
+        state.release_at_end.append(state.staging.close)
         self._starter = StarterThread(state, self._lifecycle)
         self._io.start()
         self._starter.start()
@@ -134,9 +136,19 @@ class ProcessLane:
             self._last_sys_path = path
         return self._last_sys_path
 
-    def pack_arguments(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
-        """Pickle a call's arguments now, so a bad one fails at ``call()``, named."""
-        return pickling.pickle_arguments(name, args, kwargs)
+    def pack_arguments(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> bytes | Apart:
+        """Pickle a call's arguments now, so a bad one fails at ``call()``, named.
+
+        Big raw buffers stay out of the pickle (:class:`Apart`): the worker's
+        bulk writer sends them after ``call()`` returns, mutable ones from a
+        snapshot taken here (see :mod:`.staging`).
+        """
+        blob, buffers = pickling.pickle_arguments_apart(
+            name, args, kwargs, self._state.staging.snapshot
+        )
+        return Apart(blob, buffers) if buffers else blob
 
     def define(self, definition: Definition) -> None:
         """Teach idle workers the new definition now; busy ones before their next call of it."""

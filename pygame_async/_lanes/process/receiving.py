@@ -27,6 +27,7 @@ from pygame_async._lanes.process import wire
 from pygame_async._lanes.process.dispatch import Dispatcher
 from pygame_async._lanes.process.handle import WorkerHandle, WorkerState
 from pygame_async._lanes.process.lifecycle import Lifecycle
+from pygame_async._lanes.process.staging import Apart
 from pygame_async._lanes.process.state import LaneState
 from pygame_async._lanes.process.wire import Reply, WireError
 
@@ -167,6 +168,7 @@ class Receiver:
             self.refuse(worker, f"a reply to call {task_id}, which it was not running")
             return
         task = self._take_first(worker)
+        arguments = task.arguments
         if worker.retracting:
             worker.retracting.discard(task.id)  # it had started when the SKIP arrived
         worker.calls_done += 1
@@ -174,6 +176,8 @@ class Receiver:
         task.definition.measured(seconds)
         if task.state is TaskState.ASSIGNED:  # else cancelled while queued on the worker
             self._state.ledger.finish(task, outcome)
+        if type(arguments) is Apart:  # the worker read its buffers before it started
+            self._state.staging.give_back_all(arguments)
         max_calls = self._state.settings.max_calls
         if max_calls is not None and worker.calls_done >= max_calls:
             self._lifecycle.replace_after_current_call(worker, f"after {worker.calls_done} calls")

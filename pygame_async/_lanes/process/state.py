@@ -33,6 +33,7 @@ from pygame_async._core.definitions import Definition
 from pygame_async._core.errors import WorkerStartError
 from pygame_async._core.ledger import Ledger
 from pygame_async._lanes.process.handle import WorkerHandle
+from pygame_async._lanes.process.staging import Staging
 
 
 class LaneThread:
@@ -109,6 +110,7 @@ class LaneState:
     queue: CallQueue
     settings: Settings
     rouser: Rouser = field(default_factory=Rouser)
+    staging: Staging = field(default_factory=Staging)  # snapshots of big mutable arguments
     workers: list[WorkerHandle] = field(default_factory=list)  # until reaped
     current: dict[str, Definition] = field(default_factory=dict)  # taught to new workers
     spawn_requests: int = 0  # workers asked for, not yet started by the starter thread

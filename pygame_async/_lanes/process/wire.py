@@ -24,6 +24,9 @@ operations (the worker trusts the game: it runs the game's code)::
                                 (blob is an int size when the blob is on bulk)
     (FORGET, definition_id)                drop a superseded definition
     (CALL, task_id, definition_id, arguments)   run a call
+    (CALL, task_id, definition_id, arguments, layout)   run a call whose big
+                                raw buffers follow on bulk: layout gives each
+                                one's (size, writable)
     (SKIP, task_id)                        drop that call if it has not started
     (STOP,)                                leave after the calls before it
 
