@@ -19,7 +19,6 @@ from __future__ import annotations
 import ctypes
 import importlib
 import math
-import mmap
 import multiprocessing
 import os
 import pickle

@@ -5,8 +5,8 @@ Each turn of the loop, with the pool's lock held only to look:
 * it watches every live worker's *exit* (pidfd or sentinel), every idle or
   unpolled worker's socket for replies, and the socket of every worker with
   something left in its outbox for room to write;
-* it starts a bulk read, on a thread of its own, for each frame set aside
-  for one (a big result: the GIL is released while megabytes arrive);
+* it has the worker's bulk reader, a thread of its own, read each frame set
+  aside for one (a big result: the GIL is released while megabytes arrive);
 * it waits (without the GIL) until one of those is ready, it is roused, or
   the next deadline comes (a call's timeout, a stopping worker's grace);
 * then it reaps the dead, reads and writes what is ready, kills what is
@@ -104,9 +104,7 @@ class IoThread(LaneThread):
                     bulk.append(worker)
             deadline = self._lifecycle.next_deadline()
         for worker in bulk:
-            threading.Thread(
-                target=self._bulk_read, args=(worker,), name="pygame_async-bulk", daemon=True
-            ).start()
+            self._wake_bulk_reader(worker)
         timeout = (
             _LONGEST_WAIT if deadline is None else min(max(0.0, deadline - now), _LONGEST_WAIT)
         )
@@ -145,8 +143,37 @@ class IoThread(LaneThread):
         except Exception as exc:
             self._give_up_on(worker, exc)
 
+    def _wake_bulk_reader(self, worker: WorkerHandle) -> None:
+        """Have the worker's bulk reader read its frame; start the reader the first time.
+
+        A reader stays for its worker's life, so a stream of big results
+        costs no thread start each, and what it allocates comes from one
+        memory arena, where freed results are found again.
+        """
+        state = self._state
+        with state.ledger.lock:
+            reader = worker.bulk_reader
+            if reader is not None:
+                state.bulk_wanted.notify_all()
+                return
+            reader = worker.bulk_reader = threading.Thread(
+                target=self._serve_bulk, args=(worker,), name="pygame_async-bulk", daemon=True
+            )
+        reader.start()
+
+    def _serve_bulk(self, worker: WorkerHandle) -> None:
+        """Serve as the worker's bulk reader: read each frame set aside for it, until it is gone."""
+        state = self._state
+        while True:
+            self._bulk_read(worker)
+            with state.ledger.lock:
+                while not worker.bulk_reading and not worker.exited and not state.closed:
+                    state.bulk_wanted.wait()
+                if not worker.bulk_reading:
+                    return
+
     def _bulk_read(self, worker: WorkerHandle) -> None:
-        """Read the frame set aside for a bulk read, then file it (on a thread of its own)."""
+        """Read the frame set aside for a bulk read, then file it (on the worker's bulk reader)."""
         state = self._state
         try:
             with worker.reading:
@@ -218,3 +245,4 @@ class IoThread(LaneThread):
                 state.closed = True
                 state.ledger.lane_closed()
             state.spawn_wanted.notify_all()
+            state.bulk_wanted.notify_all()

@@ -63,6 +63,7 @@ class Reaper:
                 return  # reaped already
             worker.exited = True
             worker.state = WorkerState.DEAD
+            self._state.bulk_wanted.notify_all()  # its bulk reader ends
         with worker.reading:
             self._drain(worker)
             with ledger.lock:

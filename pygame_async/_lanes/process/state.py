@@ -125,10 +125,12 @@ class LaneState:
     # the last look: a queued call above it takes such calls back (retract).
     prefetched_floor: float = math.inf
     spawn_wanted: threading.Condition = field(init=False)  # the starter thread waits on it
+    bulk_wanted: threading.Condition = field(init=False)  # the bulk readers wait on it
     release_at_end: list[Callable[[], None]] = field(default_factory=list)  # run by the I/O thread
 
     def __post_init__(self) -> None:
         self.spawn_wanted = threading.Condition(self.ledger.lock)
+        self.bulk_wanted = threading.Condition(self.ledger.lock)
 
     def worker_count(self) -> int:
         """Workers that accept calls, counting those asked for and not started yet."""
