@@ -72,7 +72,6 @@ class WorkerHandle:
         self.reader = FrameReader(sock)
         self.reading = threading.Lock()
         self.bulk: BulkFrame | None = None  # a frame whose bulk data is still to be read
-        self.bulk_reading = False  # the bulk reader has it
         self.bulk_reader: threading.Thread | None = None  # started at the first bulk frame
         self.state = WorkerState.STARTING
         self.said_hello = False

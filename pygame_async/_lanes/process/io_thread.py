@@ -99,12 +99,11 @@ class IoThread(LaneThread):
                 if mask:
                     sockets[worker.socket.fileno()] = worker
                     poller.register(worker.socket.fileno(), mask)
-                if worker.bulk is not None and not worker.bulk_reading:
-                    worker.bulk_reading = True
+                if worker.bulk is not None and worker.bulk_reader is None:
                     bulk.append(worker)
             deadline = self._lifecycle.next_deadline()
         for worker in bulk:
-            self._wake_bulk_reader(worker)
+            self._start_bulk_reader(worker)
         timeout = (
             _LONGEST_WAIT if deadline is None else min(max(0.0, deadline - now), _LONGEST_WAIT)
         )
@@ -143,18 +142,16 @@ class IoThread(LaneThread):
         except Exception as exc:
             self._give_up_on(worker, exc)
 
-    def _wake_bulk_reader(self, worker: WorkerHandle) -> None:
-        """Have the worker's bulk reader read its frame; start the reader the first time.
+    def _start_bulk_reader(self, worker: WorkerHandle) -> None:
+        """Start the worker's bulk reader, for the first frame set aside for one.
 
-        A reader stays for its worker's life, so a stream of big results
-        costs no thread start each, and what it allocates comes from one
-        memory arena, where freed results are found again.
+        A reader stays for its worker's life: whoever sets a frame aside
+        wakes it (``bulk_wanted``), so a stream of big results costs neither a
+        thread start each nor a turn of this loop, and what it allocates
+        comes from one memory arena, where freed results are found again.
         """
-        state = self._state
-        with state.ledger.lock:
-            reader = worker.bulk_reader
-            if reader is not None:
-                state.bulk_wanted.notify_all()
+        with self._state.ledger.lock:
+            if worker.bulk_reader is not None:
                 return
             reader = worker.bulk_reader = threading.Thread(
                 target=self._serve_bulk, args=(worker,), name="pygame_async-bulk", daemon=True
@@ -162,15 +159,18 @@ class IoThread(LaneThread):
         reader.start()
 
     def _serve_bulk(self, worker: WorkerHandle) -> None:
-        """Serve as the worker's bulk reader: read each frame set aside for it, until it is gone."""
+        """Run as the worker's bulk reader: read each frame set aside for it, until it is gone.
+
+        Once the worker has exited, its reaping reads what is left.
+        """
         state = self._state
         while True:
-            self._bulk_read(worker)
             with state.ledger.lock:
-                while not worker.bulk_reading and not worker.exited and not state.closed:
+                while worker.bulk is None and not worker.exited and not state.closed:
                     state.bulk_wanted.wait()
-                if not worker.bulk_reading:
+                if worker.exited or state.closed:
                     return
+            self._bulk_read(worker)
 
     def _bulk_read(self, worker: WorkerHandle) -> None:
         """Read the frame set aside for a bulk read, then file it (on the worker's bulk reader)."""
@@ -204,11 +204,12 @@ class IoThread(LaneThread):
                 if reply is not None:
                     self._receiver.read_holding(worker)  # frames that arrived after it
         except Exception as exc:
+            with state.ledger.lock:
+                worker.bulk = None  # or its reader would try it again: the worker is killed
             self._give_up_on(worker, exc)
         finally:
             with state.ledger.lock:
-                worker.bulk_reading = False
-                state.rouser.rouse()
+                state.rouser.rouse()  # the loop watches the worker's socket again
         state.ledger.post_and_request_update()
 
     def _give_up_on(self, worker: WorkerHandle, error: Exception) -> None:

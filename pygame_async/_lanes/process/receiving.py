@@ -78,7 +78,10 @@ class Receiver:
                 self.file(worker, replies)
             if bulk is not None:
                 worker.bulk = bulk
-                self._state.rouser.rouse()  # the I/O thread starts its bulk read
+                if worker.bulk_reader is not None:
+                    self._state.bulk_wanted.notify_all()  # straight to the worker's bulk reader
+                else:
+                    self._state.rouser.rouse()  # the I/O thread starts it
             if problem is not None:
                 self.refuse(worker, str(problem))
             elif worker.reader.eof and worker.leave_by is None:
