@@ -1,18 +1,19 @@
-"""The first code a worker process runs: it defers pygame_async's package front, then spawns.
+"""The first code a worker process runs: it defers pygame_async's packages, then spawns.
 
 A worker needs only :mod:`.child` and the few modules it imports, yet importing
 any module of a package runs the package's ``__init__`` first, and
 ``pygame_async/__init__.py`` imports the whole pool (the core, the lanes, the
 pygame adapter); ``_lanes`` and ``_lanes.process`` import more of the same.
 So before :func:`multiprocessing.spawn.spawn_main` unpickles the worker's
-target (and so imports :mod:`.child`), :func:`main` puts these packages in
-``sys.modules`` *deferred*: real package modules, made from their real specs,
-whose ``__init__`` has not run.  Importing their submodules works as ever.
-The first time anything asks a deferred package for a name it lacks (a
-function the worker runs does ``import pygame_async`` and reads
-``pygame_async.report_progress``, or unpickles ``pygame_async.Task``), its
-``__init__`` runs then, in that module object, and the name is looked up
-again: the worker ends up with the package exactly as an eager import
+target (and so imports :mod:`.child`), :func:`main` puts every package of
+pygame_async the game has imported in ``sys.modules`` *deferred*: real
+package modules, made from the game's copies (the worker does not have the
+game's ``sys.path`` yet), whose ``__init__`` has not run.  Importing their
+submodules works as ever.  The first time anything asks a deferred package
+for a name it lacks (a function the worker runs reads
+``pygame_async.report_progress``, or unpickles ``pygame_async.TaskState``),
+its ``__init__`` runs then, in that module object, and the name is looked
+up again: the worker ends up with the package exactly as an eager import
 leaves it, paying for it only if a call needs it.  A name that is a
 submodule is imported as one instead, so ``from package import submodule``
 does not run the ``__init__`` either.
