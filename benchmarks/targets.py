@@ -203,7 +203,8 @@ TARGETS = (
     Target("arg_bytes", "main ms/call", "<=", 1),
     Target("arg_array", "main ms/call", "<=", 1),
     Target("arg_surface", "main ms/call", "<=", 1),
-    Target("startup", "ready ms", "<=", 1, PPE_SPAWN, "2 results ms"),
+    # Issue 17: a worker imports nothing it does not need before its first call.
+    Target("startup", "ready ms", "<=", 0.6, PPE_SPAWN, "2 results ms"),
     Target("frames", "p99 ms", "<=", 1.25, DEMO_NONE, rows="async"),
     # "--sync far above": read as at least twice the p99 with no pathfinding.
     Target("frames", "p99 ms", ">=", 2, DEMO_NONE, rows="sync"),

@@ -193,3 +193,23 @@ def make(
     if _factory is None:
         raise RuntimeError("pygame_async internal error: no lane factory is registered")
     return _factory(kind, ledger, queue, workers, options)
+
+
+_worker_setups: list[Callable[[], object]] = []
+
+
+def add_worker_setup(setup: Callable[[], object]) -> None:
+    """Have every worker process a lane starts run ``setup()`` before anything else.
+
+    A worker imports only what its calls need (it never runs the package
+    front), so what the front plugs in for pickling must be plugged in there
+    too: the pygame adapter adds the setup that lets a worker pickle a
+    Surface.  ``setup`` travels by name: a module-level function.
+    """
+    if setup not in _worker_setups:
+        _worker_setups.append(setup)
+
+
+def worker_setups() -> tuple[Callable[[], object], ...]:
+    """Return the setups every new worker process runs first (see :func:`add_worker_setup`)."""
+    return tuple(_worker_setups)

@@ -12,26 +12,16 @@ imported it).
 
 from __future__ import annotations
 
-import sys
-from typing import Any
-
-from pygame_async._core import delivery, serialization
+from pygame_async._core import delivery, lane_seam
+from pygame_async._pygame import reducers
 from pygame_async._pygame.events import UPDATE_EVENT, event_type_form, request_update
 
 __all__ = ["UPDATE_EVENT", "install"]
 
 
-def _surface_reducers() -> dict[type, Any] | None:
-    """Return the Surface and Mask reducers, once this process has imported pygame."""
-    if "pygame" not in sys.modules:
-        return None
-    from pygame_async._pygame.surfaces import pygame_reducers
-
-    return pygame_reducers()
-
-
 def install() -> None:
-    """Plug the adapter into the core's delivery and serialization seams."""
+    """Plug the adapter into the core's delivery and serialization seams, here and in workers."""
     delivery.add_callback_form(event_type_form)
     delivery.set_update_request(request_update)
-    serialization.add_reducer_source(_surface_reducers)
+    reducers.install()
+    lane_seam.add_worker_setup(reducers.install)

@@ -57,14 +57,18 @@ _bulk: socket.socket | None = None
 
 
 def main(
-    channel: socket.socket, bulk: socket.socket, setup: bytes | None, memory_limit: int | None
+    channel: socket.socket,
+    bulk: socket.socket,
+    setup: bytes | None,
+    memory_limit: int | None,
+    worker_setups: tuple[Callable[[], object], ...] = (),
 ) -> None:
     """Run the worker process: prepare, serve until told to stop, leave."""
     global _channel, _bulk
     _channel, _bulk = channel, bulk
     code = 0
     try:
-        _prepare()
+        _prepare(worker_setups)
         _Server(channel, bulk, memory_limit).serve(setup)
     except BaseException:  # a broken pipe (the game is gone), or worse: nothing to tell
         code = 1
@@ -74,7 +78,7 @@ def main(
         os._exit(code)
 
 
-def _prepare() -> None:
+def _prepare(worker_setups: tuple[Callable[[], object], ...] = ()) -> None:
     """Make this process a well-behaved worker before it runs anything of the game's."""
     _die_with_parent()
     # A function that imports pygame must not print its banner in every worker.
@@ -82,6 +86,10 @@ def _prepare() -> None:
     # Ctrl+C in a terminal signals the whole process group; the game decides
     # what it means, and its pool stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # What the package front plugged in (Surface pickling): this worker never
+    # runs the front unless a call uses it (see .bootstrap).
+    for worker_setup in worker_setups:
+        worker_setup()
 
 
 def _die_with_parent() -> None:

@@ -17,7 +17,7 @@ Parts: :mod:`.state` (what they share, and a glossary), :mod:`.dispatch`,
 :mod:`.lifecycle`, :mod:`.receiving`, :mod:`.reaping`, :mod:`.io_thread`,
 :mod:`.starter` (the thread that starts worker processes), :mod:`.waiting`
 (a thread blocked in ``wait()`` reads replies itself), :mod:`.channel` and
-:mod:`.wire` (the socket and what travels on it), :mod:`.spawning` and
+:mod:`.wire` (the socket and what travels on it), :mod:`.spawning`, :mod:`.bootstrap` and
 :mod:`.child` (starting a worker, and what runs inside it).
 """
 

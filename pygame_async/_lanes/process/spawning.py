@@ -14,27 +14,44 @@ Two hazards decide how workers start:
   script: this module starts children whose preparation data simply omits the
   main module (the same idea as loky's ``init_main_module=False``).
 
-The stdlib computes the preparation data inside ``Popen._launch`` (POSIX) or
-``Popen.__init__`` (Windows) through the module global ``spawn``.  We rebuild
-that one function over a copy of its module's globals in which ``spawn`` is a
-view of the real module whose ``get_preparation_data`` drops the two
-``init_main_*`` keys.  Nothing global is patched, so other users of
-multiprocessing in the game are unaffected.
+And two things keep a new worker's start short, since ``load()`` waits for it:
+
+* The child runs :mod:`.bootstrap` before multiprocessing's own child code:
+  pygame_async's packages start *deferred* there, so the worker imports
+  :mod:`.child` and what it needs, not the whole pool (see that module).
+* A spawned child normally shares a resource tracker, a process of its own
+  that multiprocessing starts with the first child.  Workers create no
+  semaphore or shared memory of multiprocessing's, so they start none: they
+  share the game's only if the game runs one already, and a worker whose
+  function needs one starts its own, as any process does.
+
+On POSIX the launcher is the stdlib's ``Popen._launch`` written out with
+those changes.  On Windows, where the stdlib computes the preparation data
+and the command line inside ``Popen.__init__`` through the module global
+``spawn``, we rebuild that one function over a copy of its module's globals
+in which ``spawn`` is a view of the real module with the two functions
+replaced.  Nothing global is patched, so other users of multiprocessing in
+the game are unaffected.
 """
 
 from __future__ import annotations
 
+import io
 import multiprocessing.context
 import multiprocessing.process
 import multiprocessing.spawn
+import os
 import socket
 import sys
 import types
+from collections.abc import Callable
 from typing import Any
 
 from pygame_async._lanes.process import child
 
 _MAIN_MODULE_KEYS = ("init_main_from_path", "init_main_from_name")
+_BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
+_TOP_PACKAGE = __name__.partition(".")[0]
 
 
 def _preparation_data_without_main(name: str) -> dict[str, Any]:
@@ -45,35 +62,90 @@ def _preparation_data_without_main(name: str) -> dict[str, Any]:
     return data
 
 
-class _SpawnWithoutMain(types.ModuleType):
-    """``multiprocessing.spawn`` as seen by the rebuilt launcher: the same, but main-free."""
+def _deferred_packages() -> tuple[tuple[str, str, tuple[str, ...]], ...] | None:
+    """Return where this process's pygame_async packages are, parents first; None if not files.
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(multiprocessing.spawn, name)
+    Every package of pygame_async the game has imported starts deferred in
+    the worker: one the worker never uses costs nothing, one it uses runs its
+    ``__init__`` only if something needs more than its submodules.
+    """
+    packages = []
+    for name in sorted(sys.modules):  # a parent sorts before its children
+        if name != _TOP_PACKAGE and not name.startswith(_TOP_PACKAGE + "."):
+            continue
+        spec = getattr(sys.modules[name], "__spec__", None)
+        if spec is None or spec.submodule_search_locations is None:
+            continue  # a module, not a package
+        if not spec.has_location or spec.origin is None or not os.path.isfile(spec.origin):
+            return None  # a zip, a frozen build...: the worker imports them as usual
+        packages.append((name, spec.origin, tuple(spec.submodule_search_locations)))
+    return tuple(packages)
 
-    get_preparation_data = staticmethod(_preparation_data_without_main)
+
+def _command_line(**arguments: Any) -> list[str]:
+    """Return the stdlib's command line for a spawned child, made to run :mod:`.bootstrap` first."""
+    command: list[str] = multiprocessing.spawn.get_command_line(**arguments)
+    packages = _deferred_packages()
+    if (
+        not packages
+        or not os.path.isfile(_BOOTSTRAP)
+        or command[-3:-2] != ["-c"]  # not the usual `python -c ... --multiprocessing-fork`
+        or command[-1] != "--multiprocessing-fork"
+    ):
+        return command
+    given = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
+    bootstrap = f"{_TOP_PACKAGE}._lanes.process.bootstrap"
+    program = (
+        "import importlib.util as u; "
+        f"s = u.spec_from_file_location({bootstrap!r}, {_BOOTSTRAP!r}); "
+        "m = u.module_from_spec(s); s.loader.exec_module(m); "
+        f"m.main({packages!r}, {given})"
+    )
+    if '"' in program:
+        return command  # Windows wraps each argument in double quotes
+    command[-2] = program
+    return command
 
 
-def _rebuild_without_main(function: Any) -> Any:
-    """Return a copy of a stdlib launcher function that sees the main-free ``spawn``."""
-    code = function.__code__
-    if code.co_freevars:
-        # A closure (e.g. a future `super()` call) cannot be rebuilt this way;
-        # failing loudly at import beats silently re-running the game script.
-        raise ImportError(
-            f"pygame_async cannot adapt {function.__qualname__} on Python {sys.version}: "
-            "please report this as a bug"
-        )
-    namespace = dict(function.__globals__)
-    namespace["spawn"] = _SpawnWithoutMain("multiprocessing.spawn")
-    rebuilt = types.FunctionType(code, namespace, function.__name__, function.__defaults__, None)
-    rebuilt.__kwdefaults__ = function.__kwdefaults__
-    rebuilt.__qualname__ = function.__qualname__
-    return rebuilt
+def _running_tracker_fd() -> int | None:
+    """Return the game's resource tracker's descriptor if it runs one already, else None."""
+    from multiprocessing import resource_tracker
+
+    if getattr(resource_tracker._resource_tracker, "_fd", None) is None:
+        return None  # none runs: starting one would cost a whole interpreter
+    return resource_tracker.getfd()
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     from multiprocessing import popen_spawn_win32
+
+    class _SpawnWithoutMain(types.ModuleType):
+        """``multiprocessing.spawn`` as the rebuilt launcher sees it: main-free, bootstrapped."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(multiprocessing.spawn, name)
+
+        get_preparation_data = staticmethod(_preparation_data_without_main)
+        get_command_line = staticmethod(_command_line)
+
+    def _rebuild_without_main(function: Callable[..., Any]) -> Callable[..., Any]:
+        """Return a copy of a stdlib launcher function that sees :class:`_SpawnWithoutMain`."""
+        code = function.__code__
+        if code.co_freevars:
+            # A closure (e.g. a future `super()` call) cannot be rebuilt this way;
+            # failing loudly at import beats silently re-running the game script.
+            raise ImportError(
+                f"pygame_async cannot adapt {function.__qualname__} on Python {sys.version}: "
+                "please report this as a bug"
+            )
+        namespace = dict(function.__globals__)
+        namespace["spawn"] = _SpawnWithoutMain("multiprocessing.spawn")
+        rebuilt = types.FunctionType(
+            code, namespace, function.__name__, function.__defaults__, None
+        )
+        rebuilt.__kwdefaults__ = function.__kwdefaults__
+        rebuilt.__qualname__ = function.__qualname__
+        return rebuilt
 
     class _PopenWithoutMain(popen_spawn_win32.Popen):
         """Windows spawn launcher that does not make the child import ``__main__``."""
@@ -81,12 +153,48 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         __init__ = _rebuild_without_main(popen_spawn_win32.Popen.__init__)
 
 else:
-    from multiprocessing import popen_spawn_posix
+    from multiprocessing import popen_spawn_posix, reduction, util
 
     class _PopenWithoutMain(popen_spawn_posix.Popen):
-        """POSIX spawn launcher that does not make the child import ``__main__``."""
+        """POSIX spawn launcher: no ``__main__``, packages deferred, no tracker of its own."""
 
-        _launch = _rebuild_without_main(popen_spawn_posix.Popen._launch)  # type: ignore[attr-defined]
+        _fds: list[int]  # the descriptors the child inherits (set by the stdlib's __init__)
+
+        def _launch(self, process_obj: Any) -> None:
+            # The stdlib's _launch (3.11 to 3.13), but for the three calls of ours.
+            tracker_fd = _running_tracker_fd()
+            if tracker_fd is not None:
+                self._fds.append(tracker_fd)
+            prep_data = _preparation_data_without_main(process_obj._name)
+            data = io.BytesIO()
+            multiprocessing.context.set_spawning_popen(self)
+            try:
+                reduction.dump(prep_data, data)
+                reduction.dump(process_obj, data)
+            finally:
+                multiprocessing.context.set_spawning_popen(None)
+            parent_r = child_w = child_r = parent_w = None
+            try:
+                parent_r, child_w = os.pipe()
+                child_r, parent_w = os.pipe()
+                command = _command_line(tracker_fd=tracker_fd, pipe_handle=child_r)
+                self._fds.extend([child_r, child_w])
+                self.pid = util.spawnv_passfds(
+                    os.fsencode(multiprocessing.spawn.get_executable()), command, self._fds
+                )
+                self.sentinel = parent_r
+                with open(parent_w, "wb", closefd=False) as pipe:
+                    pipe.write(data.getbuffer())
+            finally:
+                to_close = [fd for fd in (parent_r, parent_w) if fd is not None]
+                self.finalizer = util.Finalize(self, _close_all, to_close)
+                for fd in (child_r, child_w):
+                    if fd is not None:
+                        os.close(fd)
+
+    def _close_all(*fds: int) -> None:
+        for fd in fds:
+            os.close(fd)
 
 
 class SpawnProcessWithoutMain(multiprocessing.context.SpawnProcess):
@@ -115,20 +223,24 @@ def worker_context() -> SpawnContextWithoutMain:
 
 
 def start_worker(
-    setup: bytes | None, memory_limit: int | None
+    setup: bytes | None,
+    memory_limit: int | None,
+    worker_setups: tuple[Callable[[], object], ...] = (),
 ) -> tuple[multiprocessing.process.BaseProcess, socket.socket, socket.socket]:
     """Start a worker process; return it and the game's ends of its main and bulk sockets.
 
     The worker gets the other ends; the game closes its copies once the child
-    has them.  Called on the lane's starter thread: it waits while the new
-    interpreter reads its start-up data.
+    has them.  ``worker_setups`` run in the worker first (see
+    :func:`pygame_async._core.lane_seam.add_worker_setup`).  Called on the
+    lane's starter thread: it waits while the new interpreter reads its
+    start-up data.
     """
     ours, theirs = socket.socketpair()
     our_bulk, their_bulk = socket.socketpair()
     try:
         process = worker_context().Process(
             target=child.main,
-            args=(theirs, their_bulk, setup, memory_limit),
+            args=(theirs, their_bulk, setup, memory_limit, worker_setups),
             name="pygame_async-worker",
             # Not a daemon: a worker's own code may start processes.  The pool
             # ends every worker at exit before multiprocessing would join them.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from pygame_async._core import lane_seam
 from pygame_async._lanes.process import spawning
 from pygame_async._lanes.process.lifecycle import Lifecycle
 from pygame_async._lanes.process.state import LaneState, LaneThread
@@ -40,7 +41,9 @@ class StarterThread(LaneThread):
                     return
                 state.spawning = True
             try:
-                process, sock, bulk = spawning.start_worker(settings.setup, settings.memory_limit)
+                process, sock, bulk = spawning.start_worker(
+                    settings.setup, settings.memory_limit, lane_seam.worker_setups()
+                )
             except Exception as exc:  # e.g. out of processes or file descriptors
                 with state.ledger.lock:
                     state.spawning = False
