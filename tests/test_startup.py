@@ -1,10 +1,10 @@
-"""A worker's start: it imports only what it needs before its first call, and no more processes.
+"""A worker's start: it imports only what it needs before its first call.
 
 Each test runs a small game in a fresh interpreter, as the start of a real
 game is: its worker processes are spawned from a process that has imported
 pygame and pygame_async and nothing the test suite brings along.  The games
-print what they found as JSON; each one also checks that its workers (and
-any resource tracker a worker started) are gone once its pool has shut down.
+print what they found as JSON; each one also checks that its workers are
+gone once its pool has shut down.
 """
 
 from __future__ import annotations
@@ -128,44 +128,6 @@ def test_the_package_front_runs_in_a_worker_once_a_call_needs_it(tmp_path: Path)
         """,
     )
     assert found == [False, "FINISHED", "pygame_async", True]
-
-
-def test_workers_start_no_resource_tracker_but_share_a_running_one(tmp_path: Path) -> None:
-    found = run_game(
-        tmp_path,
-        """
-        from multiprocessing import resource_tracker
-
-        def tracker():
-            return resource_tracker._resource_tracker._fd is not None
-
-        def shared_memory():
-            from multiprocessing import shared_memory
-
-            block = shared_memory.SharedMemory(create=True, size=16)
-            block.close()
-            block.unlink()
-            return resource_tracker._resource_tracker._pid
-
-        gone = []
-        with pygame_async.Pool(1) as pool:
-            gone += whitebox.worker_pids(pool)
-            pool.define("tracker", tracker)
-            pool.define("shared_memory", shared_memory)
-            worker_had_one = pool.call(None, "tracker").result(timeout=20)
-            game_has_one = tracker()
-            # A worker that needs a tracker starts its own, as any process does.
-            its_own = pool.call(None, "shared_memory").result(timeout=20)
-            gone.append(its_own)
-        resource_tracker.ensure_running()
-        with pygame_async.Pool(1) as pool:
-            gone += whitebox.worker_pids(pool)
-            pool.define("tracker", tracker)
-            worker_shares = pool.call(None, "tracker").result(timeout=20)
-        found = [worker_had_one, game_has_one, its_own is not None, worker_shares]
-        """,
-    )
-    assert found == [False, False, True, True]
 
 
 def test_a_deferred_package_runs_its_init_only_for_a_name_it_lacks() -> None:

@@ -14,29 +14,21 @@ Two hazards decide how workers start:
   script: this module starts children whose preparation data simply omits the
   main module (the same idea as loky's ``init_main_module=False``).
 
-And two things keep a new worker's start short, since ``load()`` waits for it:
+A new worker's start is kept short, since ``load()`` waits for it: the
+child runs :mod:`.bootstrap` before multiprocessing's own child code, and
+pygame_async's packages start *deferred* there, so the worker imports
+:mod:`.child` and what it needs, not the whole pool (see that module).
 
-* The child runs :mod:`.bootstrap` before multiprocessing's own child code:
-  pygame_async's packages start *deferred* there, so the worker imports
-  :mod:`.child` and what it needs, not the whole pool (see that module).
-* A spawned child normally shares a resource tracker, a process of its own
-  that multiprocessing starts with the first child.  Workers create no
-  semaphore or shared memory of multiprocessing's, so they start none: they
-  share the game's only if the game runs one already, and a worker whose
-  function needs one starts its own, as any process does.
-
-On POSIX the launcher is the stdlib's ``Popen._launch`` written out with
-those changes.  On Windows, where the stdlib computes the preparation data
-and the command line inside ``Popen.__init__`` through the module global
-``spawn``, we rebuild that one function over a copy of its module's globals
-in which ``spawn`` is a view of the real module with the two functions
-replaced.  Nothing global is patched, so other users of multiprocessing in
-the game are unaffected.
+The stdlib computes the preparation data and the command line inside
+``Popen._launch`` (POSIX) or ``Popen.__init__`` (Windows) through the module
+global ``spawn``.  We rebuild that one function over a copy of its module's
+globals in which ``spawn`` is a view of the real module with those two
+functions replaced.  Nothing global is patched, so other users of
+multiprocessing in the game are unaffected.
 """
 
 from __future__ import annotations
 
-import io
 import multiprocessing.context
 import multiprocessing.process
 import multiprocessing.spawn
@@ -107,94 +99,49 @@ def _command_line(**arguments: Any) -> list[str]:
     return command
 
 
-def _running_tracker_fd() -> int | None:
-    """Return the game's resource tracker's descriptor if it runs one already, else None."""
-    from multiprocessing import resource_tracker
+class _SpawnWithoutMain(types.ModuleType):
+    """``multiprocessing.spawn`` as the rebuilt launcher sees it: main-free, bootstrapped."""
 
-    if getattr(resource_tracker._resource_tracker, "_fd", None) is None:
-        return None  # none runs: starting one would cost a whole interpreter
-    return resource_tracker.getfd()
+    def __getattr__(self, name: str) -> Any:
+        return getattr(multiprocessing.spawn, name)
+
+    get_preparation_data = staticmethod(_preparation_data_without_main)
+    get_command_line = staticmethod(_command_line)
+
+
+def _rebuild_without_main(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Return a copy of a stdlib launcher function that sees :class:`_SpawnWithoutMain`."""
+    code = function.__code__
+    if code.co_freevars:
+        # A closure (e.g. a future `super()` call) cannot be rebuilt this way;
+        # failing loudly at import beats silently re-running the game script.
+        raise ImportError(
+            f"pygame_async cannot adapt {function.__qualname__} on Python {sys.version}: "
+            "please report this as a bug"
+        )
+    namespace = dict(function.__globals__)
+    namespace["spawn"] = _SpawnWithoutMain("multiprocessing.spawn")
+    rebuilt = types.FunctionType(code, namespace, function.__name__, function.__defaults__, None)
+    rebuilt.__kwdefaults__ = function.__kwdefaults__
+    rebuilt.__qualname__ = function.__qualname__
+    return rebuilt
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     from multiprocessing import popen_spawn_win32
 
-    class _SpawnWithoutMain(types.ModuleType):
-        """``multiprocessing.spawn`` as the rebuilt launcher sees it: main-free, bootstrapped."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(multiprocessing.spawn, name)
-
-        get_preparation_data = staticmethod(_preparation_data_without_main)
-        get_command_line = staticmethod(_command_line)
-
-    def _rebuild_without_main(function: Callable[..., Any]) -> Callable[..., Any]:
-        """Return a copy of a stdlib launcher function that sees :class:`_SpawnWithoutMain`."""
-        code = function.__code__
-        if code.co_freevars:
-            # A closure (e.g. a future `super()` call) cannot be rebuilt this way;
-            # failing loudly at import beats silently re-running the game script.
-            raise ImportError(
-                f"pygame_async cannot adapt {function.__qualname__} on Python {sys.version}: "
-                "please report this as a bug"
-            )
-        namespace = dict(function.__globals__)
-        namespace["spawn"] = _SpawnWithoutMain("multiprocessing.spawn")
-        rebuilt = types.FunctionType(
-            code, namespace, function.__name__, function.__defaults__, None
-        )
-        rebuilt.__kwdefaults__ = function.__kwdefaults__
-        rebuilt.__qualname__ = function.__qualname__
-        return rebuilt
-
     class _PopenWithoutMain(popen_spawn_win32.Popen):
-        """Windows spawn launcher that does not make the child import ``__main__``."""
+        """Windows spawn launcher: no ``__main__`` in the child, packages deferred."""
 
         __init__ = _rebuild_without_main(popen_spawn_win32.Popen.__init__)
 
 else:
-    from multiprocessing import popen_spawn_posix, reduction, util
+    from multiprocessing import popen_spawn_posix
 
     class _PopenWithoutMain(popen_spawn_posix.Popen):
-        """POSIX spawn launcher: no ``__main__``, packages deferred, no tracker of its own."""
+        """POSIX spawn launcher: no ``__main__`` in the child, packages deferred."""
 
-        _fds: list[int]  # the descriptors the child inherits (set by the stdlib's __init__)
-
-        def _launch(self, process_obj: Any) -> None:
-            # The stdlib's _launch (3.11 to 3.13), but for the three calls of ours.
-            tracker_fd = _running_tracker_fd()
-            if tracker_fd is not None:
-                self._fds.append(tracker_fd)
-            prep_data = _preparation_data_without_main(process_obj._name)
-            data = io.BytesIO()
-            multiprocessing.context.set_spawning_popen(self)
-            try:
-                reduction.dump(prep_data, data)
-                reduction.dump(process_obj, data)
-            finally:
-                multiprocessing.context.set_spawning_popen(None)
-            parent_r = child_w = child_r = parent_w = None
-            try:
-                parent_r, child_w = os.pipe()
-                child_r, parent_w = os.pipe()
-                command = _command_line(tracker_fd=tracker_fd, pipe_handle=child_r)
-                self._fds.extend([child_r, child_w])
-                self.pid = util.spawnv_passfds(
-                    os.fsencode(multiprocessing.spawn.get_executable()), command, self._fds
-                )
-                self.sentinel = parent_r
-                with open(parent_w, "wb", closefd=False) as pipe:
-                    pipe.write(data.getbuffer())
-            finally:
-                to_close = [fd for fd in (parent_r, parent_w) if fd is not None]
-                self.finalizer = util.Finalize(self, _close_all, to_close)
-                for fd in (child_r, child_w):
-                    if fd is not None:
-                        os.close(fd)
-
-    def _close_all(*fds: int) -> None:
-        for fd in fds:
-            os.close(fd)
+        _launch = _rebuild_without_main(popen_spawn_posix.Popen._launch)  # type: ignore[attr-defined]
 
 
 class SpawnProcessWithoutMain(multiprocessing.context.SpawnProcess):
