@@ -134,9 +134,9 @@ class ProcessLane:
             self._last_sys_path = path
         return self._last_sys_path
 
-    def pack_arguments(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
-        """Pickle a call's arguments now, so a bad one fails at ``call()``, named."""
-        return pickling.pickle_arguments(name, args, kwargs)
+    # Pickle a call's arguments now, so a bad one fails at call(), named: every
+    # call() runs it, hence the function itself rather than a method around it.
+    pack_arguments = staticmethod(pickling.pickle_arguments)
 
     def define(self, definition: Definition) -> None:
         """Teach idle workers the new definition now; busy ones before their next call of it."""
