@@ -20,7 +20,8 @@ lane), ProcessPoolExecutor, multiprocessing.Pool and loky.
 * ``growth_workers``: tiny calls/s with 1, 2, 4 and 8 workers (the fastest
   of ``growth_reps`` batches).
 * ``growth_budget``: one ``update(budget)`` with ``growth_budget_ready``
-  completions ready, each callback busy for ``CALLBACK_SECONDS``: its wall
+  completions ready (less the one an ``update(budget=0)`` just before, the
+  game's previous frame, delivered), each callback busy for ``CALLBACK_SECONDS``: its wall
   time against the budget plus the longest single delivery (from one
   callback's start to the next one's: the callback and the pool's own work
   for it).
@@ -428,6 +429,9 @@ def budget_rows(config: Config) -> list[Row]:
                 while not call.done():
                     expect(time.monotonic() < deadline, "growth: calls not done")
                     time.sleep(0.001)
+            # The previous frame's update(): the game's code is warm, as in a game
+            # loop, not cold from the sleeps above.
+            expect(pool.pool.update(budget=0) == 1, "growth: update(budget=0) delivered not one")
             starts.clear()
             timing[0] = True
             start = clock()
@@ -441,6 +445,7 @@ def budget_rows(config: Config) -> list[Row]:
             counts.append(delivered)
             results = pool.results(calls)
             expect(sum(results) == ready * (ready + 1) // 2, "growth: wrong results delivered")
+            expect(len(results) == ready, "growth: a result delivered twice or never")
     finally:
         pool.close()
     worst = max(range(len(walls)), key=lambda i: walls[i] / bounds[i])

@@ -27,33 +27,21 @@ from pygame_async._core.task import Task, TaskState
 _UNDEFINED_ID: Final = 0  # the definition id of game-process work: no definition table entry
 
 
-def pool_call(
-    pool: Any,
-    callback: object,
-    name: str,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    options: CallOptions,
-) -> Task:
-    """``Pool._call``: :func:`make_call` on the pool's own definitions and lanes."""
-    return make_call(pool, pool._definitions, pool._lanes, callback, name, args, kwargs, options)
-
-
 def make_call(
     owner: Any,
-    definitions: Definitions,
-    lanes: PoolLanes,
     callback: object,
     name: str,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     options: CallOptions,
 ) -> Task:
-    """Make a call of the function defined as ``name`` on the pool ``owner``; return its Task.
+    """``Pool._call``: make a call of the function defined as ``name``; return its Task.
 
     Every game's hot path: a call without options (``PLAIN``) skips their
     checks, and one of priority 0 goes straight into its deque.
     """
+    definitions: Definitions = owner._definitions
+    lanes: PoolLanes = owner._lanes
     if type(name) is not str or not name:
         validate.name("call(callback, name, ...)", name)
     form = delivery.resolve(callback, name)

@@ -211,8 +211,8 @@ class Pool:
         """
         return self._call(callback, name, args, kwargs, PLAIN)
 
-    # A call's whole path is calls.pool_call, Ctrl+C deferred: one frame less on every call().
-    _call = protected(calls.pool_call)
+    # A call's whole path is calls.make_call, Ctrl+C deferred: one frame less on every call().
+    _call = protected(calls.make_call)
 
     def update(self, budget: float | None = None) -> int:
         """Deliver finished calls to their callbacks, in completion order, on this thread.
