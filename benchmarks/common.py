@@ -43,6 +43,11 @@ class Config:
     inversion_trials: int  # the median counts
     dask_tiny_calls: int
     dask_round_trips: int
+    growth_max_pending: int  # the highest pending count of the growth tables (10^2 up to it)
+    growth_reps: int  # runs of each growth measurement; the median (or fastest) counts
+    growth_memory_calls: int  # pending calls whose memory is measured
+    growth_tiny_calls: int  # tiny calls per batch, for each worker count
+    growth_budget_ready: int  # completions ready when update(budget) is timed
 
 
 def expect(condition: bool, message: str) -> None:

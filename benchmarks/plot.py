@@ -100,3 +100,68 @@ def draw_frame_times(series: dict[str, list[float]], title: str, path: Path) -> 
     canvas.blit(y_title, y_title.get_rect(midleft=(14, (top + bottom) // 2)))
     path.parent.mkdir(parents=True, exist_ok=True)
     pygame.image.save(canvas, str(path))
+
+
+def _level(label: str) -> float:
+    """The pending count a growth metric names: ``us @10k`` -> 10,000."""
+    count = label.split("@", 1)[1]
+    return float(count[:-1]) * 1000 if count.endswith("k") else float(count)
+
+
+def draw_growth(series: dict[str, dict[str, float]], path: Path) -> None:
+    """Save a log-log plot of main-thread microseconds per call against calls pending (PNG).
+
+    ``series`` maps a line's label to its growth metrics (``us @100``...).
+    """
+    pygame.font.init()
+    font, small = pygame.font.Font(None, 26), pygame.font.Font(None, 21)
+    canvas = pygame.Surface(SIZE)
+    canvas.fill(BACKGROUND)
+    left, top = MARGIN_LEFT, MARGIN_TOP
+    right, bottom = SIZE[0] - MARGIN_RIGHT, SIZE[1] - MARGIN_BOTTOM
+    lines = {
+        label: sorted((_level(k), v) for k, v in metrics.items() if k.startswith("us @"))
+        for label, metrics in series.items()
+    }
+    xs = [x for points in lines.values() for x, _ in points]
+    ys = [y for points in lines.values() for _, y in points]
+    x_low, x_high = math.log10(min(xs)), math.log10(max(xs))
+    y_low, y_high = math.log10(min(ys) * 0.7), math.log10(max(ys) * 1.5)
+
+    def x_of(count: float) -> int:
+        return round(left + (right - left) * (math.log10(count) - x_low) / (x_high - x_low or 1))
+
+    def y_of(us: float) -> int:
+        return round(bottom - (bottom - top) * (math.log10(us) - y_low) / (y_high - y_low))
+
+    def text(words: str, where: tuple[int, int], anchor: str, face: pygame.font.Font) -> None:
+        image = face.render(words, True, INK)
+        canvas.blit(image, image.get_rect(**{anchor: where}))
+
+    for us in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500):
+        if y_low <= math.log10(us) <= y_high:
+            pygame.draw.line(canvas, GRID, (left, y_of(us)), (right, y_of(us)))
+            text(f"{us:g}", (left - 8, y_of(us)), "midright", small)
+    for count in sorted(set(xs)):
+        pygame.draw.line(canvas, GRID, (x_of(count), top), (x_of(count), bottom))
+        text(f"{count:,.0f}", (x_of(count), bottom + 8), "midtop", small)
+    pygame.draw.rect(canvas, INK, (left, top, right - left, bottom - top), 1)
+    for index, (label, points) in enumerate(lines.items()):
+        colour = COLOURS[index % len(COLOURS)]
+        drawn = [(x_of(x), y_of(y)) for x, y in points]
+        if len(drawn) > 1:
+            pygame.draw.lines(canvas, colour, False, drawn, 3)
+        for point in drawn:
+            pygame.draw.circle(canvas, colour, point, 5)
+        legend_y = top + 14 + 26 * index
+        pygame.draw.line(canvas, colour, (left + 16, legend_y), (left + 46, legend_y), 4)
+        summary = f"{label}: {points[0][1]:.2f} us at {points[0][0]:,.0f}, "
+        summary += f"{points[-1][1]:.2f} us at {points[-1][0]:,.0f}"
+        text(summary, (left + 54, legend_y), "midleft", small)
+    title = "growth: main-thread cost of one call() (or empty update()) by calls pending"
+    text(title, (SIZE[0] // 2, 22), "midtop", font)
+    text("calls pending (log scale)", ((left + right) // 2, SIZE[1] - 30), "midtop", small)
+    y_title = pygame.transform.rotate(font.render("microseconds (log scale)", True, INK), 90)
+    canvas.blit(y_title, y_title.get_rect(midleft=(14, (top + bottom) // 2)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pygame.image.save(canvas, str(path))

@@ -26,9 +26,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks import frames, scheduling, startup, tasks
+from benchmarks import frames, growth, scheduling, startup, tasks
 from benchmarks.common import MIB, Config
-from benchmarks.plot import draw_frame_times
+from benchmarks.plot import draw_frame_times, draw_growth
 from benchmarks.report import Row, judge, markdown_report, text_report
 from benchmarks.runners import RUNNERS, WORKERS, Runner
 from benchmarks.targets import SECTIONS
@@ -36,6 +36,8 @@ from benchmarks.workloads import WORKLOADS, Workload, warm_up
 
 CPU_CALL_SECONDS = 0.1
 DEFAULT_PLOT = Path(__file__).resolve().parent.parent / "docs" / "frame_times.png"
+GROWTH_PLOT = DEFAULT_PLOT.with_name("growth.png")
+GROWTH = "growth"  # --only growth: every growth table
 _STARTED = time.perf_counter()
 
 
@@ -60,8 +62,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         metavar="KEY",
         action="append",
-        choices=[section.key for section in SECTIONS],
-        help="run only this workload (repeatable): " + ", ".join(s.key for s in SECTIONS),
+        choices=[section.key for section in SECTIONS] + [GROWTH],
+        help="run only this workload (repeatable): "
+        + ", ".join(s.key for s in SECTIONS)
+        + f"; {GROWTH}: every {GROWTH}_* table",
     )
     return parser.parse_args(argv)
 
@@ -111,6 +115,11 @@ def make_config(quick: bool) -> Config:
         inversion_trials=3 if quick else 7,
         dask_tiny_calls=500 if quick else 5_000,
         dask_round_trips=20 if quick else 200,
+        growth_max_pending=1_000 if quick else 100_000,
+        growth_reps=2 if quick else 3,
+        growth_memory_calls=1_000 if quick else 10_000,
+        growth_tiny_calls=2_000 if quick else 20_000,
+        growth_budget_ready=1_000 if quick else 100_000,
     )
 
 
@@ -175,6 +184,28 @@ def run_pool(runner_type: type[Runner], workloads: list[Workload], config: Confi
     return rows
 
 
+def run_growth(config: Config, wanted: set[str]) -> list[Row]:
+    """The growth tables that are wanted (see ``growth.py``), and their plot in docs/."""
+    rows: list[Row] = []
+    if wanted & {"growth_call", "growth_update", "growth_memory"}:
+        progress("growth: calls pending, memory ...")
+        rows += growth.pending_rows(config)
+    if "growth_workers" in wanted:
+        progress("growth: tiny calls by worker count ...")
+        rows += growth.worker_rows(config)
+    if "growth_budget" in wanted:
+        progress("growth: update(budget) with completions ready ...")
+        rows += growth.budget_rows(config)
+    series = {
+        f"{row.pool}{' update()' if row.section == 'growth_update' else ''}": row.metrics
+        for row in rows
+        if row.section in ("growth_call", "growth_update") and row.metrics
+    }
+    if series and not config.quick:
+        draw_growth(series, GROWTH_PLOT)
+    return [row for row in rows if row.section in wanted]
+
+
 def run_startup(config: Config) -> list[Row]:
     """Start-up rows, each pool measured in fresh processes."""
     progress("measuring start-up in fresh processes ...")
@@ -214,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(f"{key}: {value}" for key, value in header.items()), flush=True)
     config = make_config(args.quick)
     wanted = set(args.only or [section.key for section in SECTIONS])
+    if GROWTH in wanted:
+        wanted |= {section.key for section in SECTIONS if section.key.startswith(GROWTH + "_")}
     workloads = [w for w in WORKLOADS if w.key in wanted]
     rows = []
     if workloads:
@@ -229,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     if "priority" in wanted:
         progress("priority inversion ...")
         rows += scheduling.priority_rows(config)
+    rows += run_growth(config, wanted)
     if "startup" in wanted:
         rows += run_startup(config)
     plot_note = ""

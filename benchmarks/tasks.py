@@ -7,6 +7,7 @@ modules, they never inherit them).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -89,3 +90,18 @@ def make_lookup(table: bytes) -> Callable[[int], int]:
         return len(table) + table[i] + i
 
     return lookup
+
+
+def hold(gate: str, started: str) -> int:
+    """Keep a worker busy until the game releases it: one byte through the FIFO ``gate``.
+
+    It first writes one byte to the FIFO ``started``, so the game knows this
+    worker is held (see ``benchmarks.growth.Gate``); nothing here sleeps.
+    """
+    with open(started, "wb", buffering=0) as signal:
+        signal.write(b"s")
+    fd = os.open(gate, os.O_RDONLY)
+    try:
+        return len(os.read(fd, 1))
+    finally:
+        os.close(fd)

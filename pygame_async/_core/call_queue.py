@@ -19,13 +19,15 @@ class CallQueue:
     cost a deque.
     """
 
-    __slots__ = ("_buckets", "_priorities", "zero")
+    __slots__ = ("_buckets", "_priorities", "zero", "zero_only")
 
     def __init__(self) -> None:
         self.zero: deque[Task] = deque()
         """Priority 0's calls: ``call()`` appends a new call of priority 0 here itself."""
         self._buckets: dict[int, deque[Task]] = {0: self.zero}
         self._priorities = [0]  # the buckets' priorities, highest first; others never empty
+        self.zero_only = True
+        """True while priority 0's is the only bucket: ``call()`` then needs no other look."""
 
     def __len__(self) -> int:
         return sum(map(len, self._buckets.values()))
@@ -102,6 +104,7 @@ class CallQueue:
         self.zero.clear()
         self._buckets = {0: self.zero}
         self._priorities = [0]
+        self.zero_only = True
         return tasks
 
     def _add_bucket(self, priority: int) -> deque[Task]:
@@ -111,12 +114,14 @@ class CallQueue:
         while position < len(self._priorities) and self._priorities[position] > priority:
             position += 1
         self._priorities.insert(position, priority)
+        self.zero_only = False
         return bucket
 
     def _drop_bucket(self, priority: int) -> None:
         # Priority 0's bucket stays: most games use no other, and keep reusing it.
         del self._buckets[priority]
         self._priorities.remove(priority)
+        self.zero_only = len(self._priorities) == 1
 
 
 def _insert_in_order(bucket: deque[Task], task: Task) -> None:

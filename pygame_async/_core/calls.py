@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from pygame_async._core import delivery, validate
-from pygame_async._core.call_options import USE_DEFINITION_TIMEOUT, CallOptions
+from pygame_async._core.call_options import PLAIN, USE_DEFINITION_TIMEOUT, CallOptions
 from pygame_async._core.definitions import Definition, Definitions
 from pygame_async._core.dependencies import (
     check_same_pool,
@@ -29,20 +29,26 @@ _UNDEFINED_ID: Final = 0  # the definition id of game-process work: no definitio
 
 def make_call(
     owner: Any,
-    definitions: Definitions,
-    lanes: PoolLanes,
     callback: object,
     name: str,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     options: CallOptions,
 ) -> Task:
-    """Make a call of the function defined as ``name`` on the pool ``owner``; return its Task."""
-    validate.name("call(callback, name, ...)", name)
+    """``Pool._call``: make a call of the function defined as ``name``; return its Task.
+
+    Every game's hot path: a call without options (``PLAIN``) skips their
+    checks, and one of priority 0 goes straight into its deque.
+    """
+    definitions: Definitions = owner._definitions
+    lanes: PoolLanes = owner._lanes
+    if type(name) is not str or not name:
+        validate.name("call(callback, name, ...)", name)
     form = delivery.resolve(callback, name)
     definitions.lookup(name)  # an unknown name fails before any pickling
-    lane, queue, ledger = lanes.own, lanes.own_queue, lanes.ledger
-    if options.retries and not lane.reruns:
+    lane = lanes.own
+    plain = options is PLAIN
+    if not plain and options.retries and not lane.reruns:
         raise ValueError(
             f"{name}.options(retries): the {lane.kind} lane never runs a call twice; "
             "only the dask lane runs a call again when its worker dies"
@@ -59,6 +65,7 @@ def make_call(
         arguments: Any = (args, kwargs)
     else:
         arguments = lane.pack_arguments(name, args, kwargs)
+    ledger, queue = lanes.ledger, lanes.own_queue
     stale = None
     with ledger.lock:
         if ledger.state is not PoolState.RUNNING:
@@ -66,20 +73,21 @@ def make_call(
         # Looked up again under the lock: a definition replaced meanwhile
         # could otherwise be forgotten by the workers under this call.
         definition = definitions.lookup(name)
-        timeout = options.timeout
+        timeout = definition.timeout if plain else options.timeout
         if timeout is USE_DEFINITION_TIMEOUT:
             timeout = definition.timeout
-        task = Task(owner, next(ledger.task_ids), definition, form, arguments, timeout)
+        task = Task(owner, next(ledger.task_ids), definition, form, arguments, timeout, callback)
         task.lane = lane
-        task.priority = options.priority
-        task.retries = options.retries
         definition.live_calls += 1
         ledger.pending += 1
-        if options.key is not None:
-            task.key = options.key
-            stale = ledger.claim_key(task)
-            if stale is not None:
-                ledger.supersede(stale, queue)
+        if not plain:
+            task.priority = options.priority
+            task.retries = options.retries
+            if options.key is not None:
+                task.key = options.key
+                stale = ledger.claim_key(task)
+                if stale is not None:
+                    ledger.supersede(stale, queue)
         if after:
             ledger.dependencies.hold(task, after, queue, needs_values)
             if task.state is TaskState.QUEUED:
@@ -88,11 +96,16 @@ def make_call(
             # Calls already waiting mean the lane can start none (every change
             # that frees a worker dispatches): only a burst's first call tries,
             # or one that goes before them (it may take back prefetched calls).
-            dispatch = not queue or queue.outranked_by(task)
-            if task.priority == 0:
-                queue.zero.append(task)  # the newest call: it goes after every other of priority 0
+            zero = queue.zero
+            if task.priority == 0 and queue.zero_only:
+                dispatch = not zero
+                zero.append(task)  # the newest call: it goes after every other of priority 0
             else:
-                queue.push(task)
+                dispatch = not queue or queue.outranked_by(task)
+                if task.priority == 0:
+                    zero.append(task)
+                else:
+                    queue.push(task)
             if dispatch:
                 lane.dispatch()
     if stale is not None:
@@ -116,7 +129,7 @@ def make_game_process_call(
         ledger.require_running(f"_run_in_thread({name!r})")
         lane, queue = lanes.for_game_process_work()
         definition = Definition(_UNDEFINED_ID, name, function, live_calls=1)
-        task = Task(owner, next(ledger.task_ids), definition, form, (args, {}))
+        task = Task(owner, next(ledger.task_ids), definition, form, (args, {}), None, callback)
         task.lane = lane
         ledger.pending += 1
         dispatch = not queue

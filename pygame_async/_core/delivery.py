@@ -60,6 +60,10 @@ class Delivered(Protocol):
     def cancelled(self) -> bool:
         """Return True if the call was cancelled (only a :class:`FutureCompletion` hears of it)."""
 
+    @property
+    def _callback(self) -> object:
+        """The ``callback`` argument given to ``call()``, as it was given."""
+
 
 class Delivery(Protocol):
     """How one call's outcome reaches the game."""
@@ -109,13 +113,26 @@ def request_update(pool: object) -> bool:
 
 
 def resolve(callback: object, function_name: str) -> Delivery:
-    """Return the Delivery for a ``callback`` argument, or raise TypeError naming the problem."""
+    """Return the Delivery for a ``callback`` argument, or raise TypeError naming the problem.
+
+    A function's delivery, and an object's with ``success``/``error``, is
+    shared by every call: it finds the callback on the task
+    (``Delivered._callback``), so a pending call holds no object of its own
+    for it (each one is another object for the garbage collector to scan).
+    """
     if callback is None:
         return _FIRE_AND_FORGET
-    if type(callback) in _PLAIN_FUNCTIONS:
-        return _SuccessOnly(callback)  # type: ignore[arg-type]
-    if type(callback) is FutureCompletion:  # PoolExecutor's calls: never one of the game's
-        return callback
+    kind = type(callback)
+    if kind in _PLAIN_FUNCTIONS:
+        return _SUCCESS_ONLY
+    if kind is FutureCompletion:  # PoolExecutor's calls: never one of the game's
+        return callback  # type: ignore[return-value]
+    if kind in _object_types:  # seen before: neither Prepared, a Mapping, nor callable
+        for form in _extra_forms:
+            delivery = form(callback, function_name)
+            if delivery is not None:
+                return delivery
+        return _object_pair(callback, function_name)
     if isinstance(callback, Prepared):
         return callback
     for form in _extra_forms:
@@ -131,15 +148,26 @@ def resolve(callback: object, function_name: str) -> Delivery:
             )
         return _pair(callback.get("success"), callback.get("error"), function_name)
     if callable(callback):
-        return _SuccessOnly(callback)
-    if hasattr(callback, "success") or hasattr(callback, "error"):
-        return _pair(
-            getattr(callback, "success", None), getattr(callback, "error", None), function_name
+        return _SUCCESS_ONLY
+    delivery = _object_pair(callback, function_name)
+    _object_types.add(kind)
+    return delivery
+
+
+def _object_pair(callback: object, function_name: str) -> Delivery:
+    """Return the delivery of an object with ``success``/``error`` functions, checked now."""
+    success = getattr(callback, "success", None)
+    error = getattr(callback, "error", None)
+    if success is None and error is None:
+        if hasattr(callback, "success") or hasattr(callback, "error"):
+            return _OBJECT_PAIR  # both there, both None: nothing runs, as for a mapping's
+        raise TypeError(
+            f"call({function_name!r}): callback must be None, a function taking the result, "
+            "or an object or mapping with 'success'/'error' functions; "
+            f"got {type(callback).__name__}"
         )
-    raise TypeError(
-        f"call({function_name!r}): callback must be None, a function taking the result, "
-        f"or an object or mapping with 'success'/'error' functions; got {type(callback).__name__}"
-    )
+    _check_handlers(success, error, function_name)
+    return _OBJECT_PAIR
 
 
 def log_failure(task: Delivered, exception: BaseException) -> None:
@@ -153,13 +181,19 @@ def log_failure(task: Delivered, exception: BaseException) -> None:
 
 
 def _pair(success: object, error: object, function_name: str) -> Delivery:
+    _check_handlers(success, error, function_name)
+    return _SuccessErrorPair(success, error)  # type: ignore[arg-type]
+
+
+def _check_handlers(success: object, error: object, function_name: str) -> None:
+    if (success is None or callable(success)) and (error is None or callable(error)):
+        return  # every call() with a pair asks: no loop to say nothing
     for side, handler in (("success", success), ("error", error)):
         if handler is not None and not callable(handler):
             raise TypeError(
                 f"call({function_name!r}): the callback's {side!r} must be a function or None, "
                 f"got {type(handler).__name__}"
             )
-    return _SuccessErrorPair(success, error)  # type: ignore[arg-type]
 
 
 class _FireAndForget:
@@ -175,18 +209,50 @@ _FIRE_AND_FORGET = _FireAndForget()
 
 
 class _SuccessOnly:
-    __slots__ = ("_success",)
-    posted: ClassVar[bool] = False
+    """A function callback's delivery, one for all calls: the function is the task's."""
 
-    def __init__(self, success: Callable[[Any], object]) -> None:
-        self._success = success
+    __slots__ = ()
+    posted: ClassVar[bool] = False
 
     def deliver(self, task: Delivered, value: Any, exception: BaseException | None) -> bool:
         if exception is not None:
             log_failure(task, exception)
         else:
-            self._success(value)
+            task._callback(value)  # type: ignore[operator]
         return True
+
+
+_SUCCESS_ONLY = _SuccessOnly()
+
+
+class _ObjectPair:
+    """The delivery of an object with ``success``/``error``, one for all calls.
+
+    ``call()`` checked the object's functions; they are looked up on it
+    again here, rather than kept per call.
+    """
+
+    __slots__ = ()
+    posted: ClassVar[bool] = False
+
+    def deliver(self, task: Delivered, value: Any, exception: BaseException | None) -> bool:
+        if exception is None:
+            success = getattr(task._callback, "success", None)
+            if success is not None:
+                success(value)
+            return True
+        error = getattr(task._callback, "error", None)
+        if error is not None:
+            error(exception)
+        else:
+            log_failure(task, exception)
+        return True
+
+
+_OBJECT_PAIR = _ObjectPair()
+# Types of objects resolved as success/error pairs: the next one of the type
+# skips the checks that depend on its type alone.
+_object_types: set[type] = set()
 
 
 class _SuccessErrorPair:

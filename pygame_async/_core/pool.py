@@ -39,7 +39,7 @@ from types import TracebackType
 from typing import Any
 
 from pygame_async._core import calls, exiting, updating, validate
-from pygame_async._core.call_options import PLAIN, CallOptions
+from pygame_async._core.call_options import PLAIN
 from pygame_async._core.caller import AsyncFunction
 from pygame_async._core.definitions import Definitions
 from pygame_async._core.dependencies import prepare_released
@@ -211,18 +211,8 @@ class Pool:
         """
         return self._call(callback, name, args, kwargs, PLAIN)
 
-    @protected
-    def _call(
-        self,
-        callback: object,
-        name: str,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        options: CallOptions,
-    ) -> Task:
-        return calls.make_call(
-            self, self._definitions, self._lanes, callback, name, args, kwargs, options
-        )
+    # A call's whole path is calls.make_call, Ctrl+C deferred: one frame less on every call().
+    _call = protected(calls.make_call)
 
     def update(self, budget: float | None = None) -> int:
         """Deliver finished calls to their callbacks, in completion order, on this thread.

@@ -39,7 +39,7 @@ import tempfile
 import types
 from collections import ChainMap
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import cloudpickle
 
@@ -351,13 +351,25 @@ Snapshot = Callable[[memoryview], Any]
 """Copies a flat view of a mutable buffer into memory of its own; returns that copy."""
 
 
+class Apart(NamedTuple):
+    """A call's pickled arguments, and the big raw buffers that travel after the blob."""
+
+    blob: bytes
+    buffers: list[tuple[Any, bool]]  # each buffer, and whether the receiver gets it writable
+
+    def layout(self) -> tuple[tuple[int, bool], ...]:
+        """Return each buffer's size and whether it is writable, as the receiver reads them."""
+        return tuple((memoryview(buffer).nbytes, writable) for buffer, writable in self.buffers)
+
+
 def dumps_arguments_apart(
     args: tuple[Any, ...], kwargs: dict[str, Any], snapshot: Snapshot
-) -> tuple[bytes, list[tuple[Any, bool]]]:
+) -> bytes | Apart:
     """Pickle a call's ``(args, kwargs)`` with its big raw buffers left out of the blob.
 
-    Returns the blob and the buffers, in order, each with whether it was
-    writable (pass them to :func:`loads`).  A big ``bytes`` (an argument
+    Returns the blob alone when there is no big buffer; else an :class:`Apart`
+    with the buffers, in order, each with whether it was writable (pass them
+    to :func:`loads`).  A big ``bytes`` (an argument
     itself, or behind a :class:`pickle.PickleBuffer` a reducer exposes) is
     immutable and sent as it is; any other big buffer (a numpy array's
     data, a Surface's pixels, a ``bytearray`` argument) is copied at once with
@@ -375,7 +387,7 @@ def dumps_arguments_apart(
             elif kind not in _PLAIN_TYPES and not _is_plain(arg, 2):
                 break
         else:
-            return pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL), []
+            return pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
     args = tuple(map(_apart_if_big, args))
     kwargs = {key: _apart_if_big(value) for key, value in kwargs.items()}
     _add_ready_reducers()
@@ -394,7 +406,7 @@ def dumps_arguments_apart(
 
     stream = io.BytesIO()
     _Pickler(stream, protocol=5, buffer_callback=out_of_band).dump((args, kwargs))
-    return stream.getvalue(), buffers
+    return Apart(stream.getvalue(), buffers) if buffers else stream.getvalue()
 
 
 def _apart_if_big(value: Any) -> Any:

@@ -83,6 +83,7 @@ class Task:
     """
 
     __slots__ = (
+        "_callback",
         "_delivery",
         "_dependents",
         "_exception",
@@ -111,6 +112,7 @@ class Task:
         delivery: Delivery,
         arguments: Any,
         timeout: float | None = None,
+        callback: object = None,
     ) -> None:
         self._owner = owner
         self.timeout = timeout
@@ -120,6 +122,7 @@ class Task:
         self.definition = definition
         """The version of the defined function this call runs (for pygame_async's own use)."""
         self._delivery = delivery
+        self._callback = callback  # the call's callback argument: shared deliveries use it
         self.arguments = arguments
         """The call's arguments as its lane holds them (for pygame_async's own use)."""
         self.lane: Any = None  # the lane that runs it, set when it is queued

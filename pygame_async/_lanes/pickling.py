@@ -40,7 +40,7 @@ def pickle_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -
 
 def pickle_arguments_apart(
     name: str, args: tuple[Any, ...], kwargs: dict[str, Any], snapshot: serialization.Snapshot
-) -> tuple[bytes, list[tuple[Any, bool]]]:
+) -> bytes | serialization.Apart:
     """As :func:`pickle_arguments`, with big raw buffers apart (``dumps_arguments_apart``)."""
     try:
         return serialization.dumps_arguments_apart(args, kwargs, snapshot)

@@ -26,7 +26,6 @@ from pygame_async._core.errors import WorkerStartError
 from pygame_async._core.task import Task
 from pygame_async._lanes.process import wire
 from pygame_async._lanes.process.handle import WorkerHandle, WorkerState
-from pygame_async._lanes.process.staging import Apart
 from pygame_async._lanes.process.state import LaneState
 
 logger = logging.getLogger("pygame_async")
@@ -133,7 +132,7 @@ class Dispatcher:
         if definition.id not in worker.known_definitions:
             self.send_definition(worker, definition)
         arguments = task.arguments
-        if type(arguments) is Apart:  # big buffers follow the batch, on bulk
+        if type(arguments) is serialization.Apart:  # big buffers follow the batch, on bulk
             operation = (wire.CALL, task.id, definition.id, arguments.blob, arguments.layout())
             worker.queue(operation, call=task, raw=[buffer for buffer, _ in arguments.buffers])
         else:

@@ -23,6 +23,7 @@ Parts: :mod:`.state` (what they share, and a glossary), :mod:`.dispatch`,
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -42,7 +43,6 @@ from pygame_async._lanes.process.io_thread import IoThread
 from pygame_async._lanes.process.lifecycle import Lifecycle
 from pygame_async._lanes.process.reaping import Reaper
 from pygame_async._lanes.process.receiving import Receiver
-from pygame_async._lanes.process.staging import Apart
 from pygame_async._lanes.process.starter import StarterThread
 from pygame_async._lanes.process.state import LaneState, Settings
 from pygame_async._lanes.process.waiting import WaitingReader
@@ -81,6 +81,13 @@ class ProcessLane:
         if settings.memory_limit is not None and sys.platform == "win32":
             raise ValueError("Pool(max_worker_memory): not supported on Windows")
         self._state = state = LaneState(ledger, queue, settings)
+        # Pickle a call's arguments now, so a bad one fails at call(), named;
+        # big raw buffers stay apart, mutable ones snapshotted into staging
+        # memory (see .staging).  Every call() runs it: a partial, not a method
+        # around it, spares a frame.
+        self.pack_arguments = functools.partial(
+            pickling.pickle_arguments_apart, snapshot=state.staging.snapshot
+        )
         self._last_sys_path: tuple[str, ...] = ()
         self._dispatcher = Dispatcher(state)
         self._lifecycle = Lifecycle(state, self._dispatcher)
@@ -135,20 +142,6 @@ class ProcessLane:
         if path != self._last_sys_path:
             self._last_sys_path = path
         return self._last_sys_path
-
-    def pack_arguments(
-        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> bytes | Apart:
-        """Pickle a call's arguments now, so a bad one fails at ``call()``, named.
-
-        Big raw buffers stay out of the pickle (:class:`Apart`): the worker's
-        bulk writer sends them after ``call()`` returns, mutable ones from a
-        snapshot taken here (see :mod:`.staging`).
-        """
-        blob, buffers = pickling.pickle_arguments_apart(
-            name, args, kwargs, self._state.staging.snapshot
-        )
-        return Apart(blob, buffers) if buffers else blob
 
     def define(self, definition: Definition) -> None:
         """Teach idle workers the new definition now; busy ones before their next call of it."""

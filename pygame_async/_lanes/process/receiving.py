@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 
+from pygame_async._core import serialization
 from pygame_async._core.errors import (
     RemoteTraceback,
     WorkerProtocolError,
@@ -27,7 +28,6 @@ from pygame_async._lanes.process import wire
 from pygame_async._lanes.process.dispatch import Dispatcher
 from pygame_async._lanes.process.handle import WorkerHandle, WorkerState
 from pygame_async._lanes.process.lifecycle import Lifecycle
-from pygame_async._lanes.process.staging import Apart
 from pygame_async._lanes.process.state import LaneState
 from pygame_async._lanes.process.wire import Reply, WireError
 
@@ -179,7 +179,7 @@ class Receiver:
         task.definition.measured(seconds)
         if task.state is TaskState.ASSIGNED:  # else cancelled while queued on the worker
             self._state.ledger.finish(task, outcome)
-        if type(arguments) is Apart:  # the worker read its buffers before it started
+        if type(arguments) is serialization.Apart:  # the worker read its buffers before it started
             self._state.staging.give_back_all(arguments)
         max_calls = self._state.settings.max_calls
         if max_calls is not None and worker.calls_done >= max_calls:

@@ -24,7 +24,9 @@ from __future__ import annotations
 import ctypes
 import mmap
 import threading
-from typing import Any, Final, NamedTuple
+from typing import Final
+
+from pygame_async._core.serialization import Apart
 
 _GRAIN: Final = 1 << 20  # sizes are rounded up to a multiple of this, so near sizes share
 KEEP_BYTES: Final = 64 << 20
@@ -33,17 +35,6 @@ _CHUNK: Final = 2 << 20  # what each thread copies between two looks at what is 
 _SHARED_FROM: Final = 2 * _CHUNK  # smaller copies are not worth waking a second thread
 _HUGE_PAGES: int | None = getattr(mmap, "MADV_HUGEPAGE", None)  # Linux only
 _PRIVATE: int | None = getattr(mmap, "MAP_PRIVATE", None)  # absent on Windows
-
-
-class Apart(NamedTuple):
-    """A call's arguments whose big raw buffers travel after the pickle, on bulk."""
-
-    blob: bytes
-    buffers: list[tuple[Any, bool]]  # each buffer, and whether the worker gets it writable
-
-    def layout(self) -> tuple[tuple[int, bool], ...]:
-        """Return each buffer's size and whether it is writable, as the worker reads them."""
-        return tuple((memoryview(buffer).nbytes, writable) for buffer, writable in self.buffers)
 
 
 class Staging:
