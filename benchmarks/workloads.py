@@ -187,6 +187,8 @@ WORKLOADS = (
     Workload("cpu", cpu_bound),
     Workload("bytes", big_results.big_bytes),
     Workload("surface", big_results.big_surface),
+    Workload("surface_no_alpha", big_results.big_surface_no_alpha),
+    Workload("surface_24", big_results.big_surface_24),
     Workload("definitions", big_definitions),
     Workload("dask_tiny", dask_tiny_calls, runners=DASK_ROWS),
     Workload("dask_round_trip", dask_round_trip, every_mode=True, runners=DASK_ROWS),
