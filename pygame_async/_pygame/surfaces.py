@@ -312,12 +312,19 @@ def _blank_surface(
 ) -> pygame.Surface:
     """Return a new surface of the given format, with exactly ``palette`` if it has one.
 
-    Its flags are 0 on purpose: ``SRCALPHA`` in ``get_flags()`` only says
-    blending is on, which the caller restores with ``set_alpha()``; per-pixel
-    alpha comes from the masks.
+    Blending is off, whatever the masks: ``SRCALPHA`` in ``get_flags()`` only
+    says blending is on, which the caller restores with ``set_alpha()``;
+    per-pixel alpha comes from the masks.  A format with an alpha mask is
+    made with ``SRCALPHA`` all the same and blending switched off after:
+    without the flag pygame fills every pixel with opaque black, writing all
+    of the surface's memory, and its pixels are about to be overwritten.
     """
     if palette is not None and len(palette) < _FULL_PALETTE and short_palettes.supported(size):
         return short_palettes.blank_surface(size, palette)
+    if masks[3]:
+        surface = pygame.Surface(size, pygame.SRCALPHA, depth, masks)
+        surface.set_alpha(None)
+        return surface  # masks with alpha have no palette
     surface = pygame.Surface(size, 0, depth, masks)
     if palette is not None:
         surface.set_palette(palette)
