@@ -19,7 +19,7 @@ from typing import Any
 
 import pygame
 import pytest
-from helpers import BOUND
+from helpers import BOUND, identity
 from test_surfaces import STATES, assert_same_surface, random_surface
 
 import pygame_async
@@ -104,10 +104,15 @@ def test_a_worker_made_surface_arrives_in_its_received_memory(
     pool: pygame_async.Pool, arrivals: dict[str, list[int]], name: str
 ) -> None:
     pool.define("make", make)
+    pool.define("identity", identity)
     for seed, size in enumerate(SIZES):
         original = make(name, size, seed)
         received = pool.call(None, "make", name, size, seed).result(timeout=BOUND)
         assert_arrived_uncopied(received, original, arrivals)
+        # It crosses again as any surface does, and arrives in memory of its own.
+        back = pool.call(None, "identity", received).result(timeout=BOUND)
+        assert_arrived_uncopied(back, original, arrivals)
+        assert back._pixels_address != received._pixels_address
         received.fill((1, 2, 3))  # its own, writable memory
         assert received.get_at((size[0] - 1, size[1] - 1))[:3] == (1, 2, 3)
 
