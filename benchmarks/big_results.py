@@ -9,16 +9,23 @@ than an idle one did means the main thread was kept from running, by work in
 here; that lateness is the "block".  Nothing else is on the main thread, so
 the numbers are the pool's alone, plus the machine's own jitter: the "floor"
 column is the same loop's lateness while a worker of that pool keeps its CPU
-busy for as long as a call took and returns nothing big.
+busy for as long as a call took and returns nothing big.  "arrival ms" is
+the main thread's own work in the frame that gets the result: its look at
+the pool (``update()``, which delivers and so rebuilds the value;
+``done()``, ``ready()``), taking the result and making it usable.  "main
+ms/call" is its time in the looks at the pool over all the call's frames,
+and in taking and finishing the result: what polling costs comes with it.
 
 Pools that cannot pickle a Surface get what their users would write: the
-worker returns ``(size, pygame.image.tobytes(surface, "RGBA"))`` and the main
+worker returns ``(size, pygame.image.tobytes(surface, layout))`` and the main
 thread wraps it with ``pygame.image.frombuffer`` (no copy), inside the timed
-frame that sees the result.
+frame that sees the result; the layout has as many bytes per pixel as the
+Surface (``tasks.SURFACE_FORMATS``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +47,8 @@ class Arrival:
     seconds: float  # from the call to the result in the main thread's hands
     longest_block: float  # the latest frame's lateness
     total_block: float  # the lateness of every frame late by more than LATE, summed
+    main: float  # seconds the main thread spent polling, taking and finishing the result
+    arrival: float  # of which in the frame that got the result
 
 
 def idle_frame() -> float:
@@ -59,12 +68,15 @@ def receive(
 ) -> Arrival:
     """Tick until ``handle`` is done and ``finish(result)`` has made it usable here."""
     value = arrived = None
-    longest = total = 0.0
+    longest = total = main = 0.0
     last = time.perf_counter()
     while arrived is None:
+        looked = time.perf_counter()
         if runner.poll(handle):
             value = finish(runner.result(handle))
             arrived = time.perf_counter()
+        main += time.perf_counter() - looked
+        arrival = time.perf_counter() - looked
         time.sleep(TICK)  # the frame that got the result sleeps too: its lateness counts
         now = time.perf_counter()
         lateness = now - last - frame
@@ -73,7 +85,7 @@ def receive(
         if lateness > LATE:
             total += lateness
         expect(now - start < TIMEOUT, f"big result: nothing after {TIMEOUT} s")
-    return Arrival(value, arrived - start, longest, total)
+    return Arrival(value, arrived - start, longest, total, main, arrival)
 
 
 def measure(
@@ -91,13 +103,16 @@ def measure(
         start = time.perf_counter()
         arrival = receive(runner, submit(rep), finish, frame, start)
         check(arrival.value, rep)
-        # Keep the figures, not the value: five 64 MiB Surfaces would linger otherwise.
-        arrivals.append(Arrival(None, arrival.seconds, arrival.longest_block, arrival.total_block))
+        # Keep the figures, not the value: five big Surfaces would linger otherwise.
+        arrivals.append(dataclasses.replace(arrival, value=None))
     return {
         "MB/s": reps * size / MIB / sum(a.seconds for a in arrivals),
         "longest block ms": max(a.longest_block for a in arrivals) * 1e3,
         "blocked ms/call": percentile([a.total_block for a in arrivals], 0.5) * 1e3,
         "floor ms/call": noise_floor(runner, reps, percentile([a.seconds for a in arrivals], 0.5)),
+        "arrival ms": percentile([a.arrival for a in arrivals], 0.5) * 1e3,
+        "arrival ms max": max(a.arrival for a in arrivals) * 1e3,
+        "main ms/call": percentile([a.main for a in arrivals], 0.5) * 1e3,
     }
 
 
@@ -125,8 +140,13 @@ def big_bytes(runner: Runner, config: Config) -> Metrics:
     return measure(runner, reps, size, lambda rep: submit(size, rep), _same, check)
 
 
-def big_surface(runner: Runner, config: Config) -> Metrics:
-    """A large RGBA Surface per call, usable on the main thread: as :func:`big_bytes`."""
+def big_surface(runner: Runner, config: Config, kind: str = "srcalpha") -> Metrics:
+    """A large Surface of ``kind`` per call, usable on the main thread: as :func:`big_bytes`.
+
+    ``kind`` is one of ``tasks.SURFACE_FORMATS``; the main thread's figures
+    come first, since what it costs the game's thread to get a Surface is
+    what it measures.
+    """
     import pygame
 
     side = config.surface_side
@@ -134,23 +154,39 @@ def big_surface(runner: Runner, config: Config) -> Metrics:
         submit = runner.bind("make_surface", tasks.make_surface)
         finish: Callable[[Any], Any] = _same
     else:
-        submit = runner.bind("make_surface", tasks.make_surface_rgba)
+        submit = runner.bind("make_surface_bytes", tasks.make_surface_bytes)
+        layout = tasks.SURFACE_FORMATS[kind]
 
         def finish(sized: tuple[tuple[int, int], bytes]) -> pygame.Surface:
             size, pixels = sized
-            return pygame.image.frombuffer(pixels, size, "RGBA")
+            return pygame.image.frombuffer(pixels, size, layout)
+
+    depth = 24 if kind == "24bit" else 32
 
     def check(surface: pygame.Surface, rep: int) -> None:
-        colour = pygame.Color(tasks.surface_colour(rep))
+        colour = pygame.Color(tasks.surface_colour(rep, kind))
         expect(
             surface.get_size() == (side, side)
+            and surface.get_bitsize() == depth
             and surface.get_at((0, 0)) == colour
             and surface.get_at((side - 1, side - 1)) == colour,
             f"big result: wrong Surface {surface}",
         )
 
-    reps, size = config.surface_reps, side * side * 4
-    return measure(runner, reps, size, lambda rep: submit(side, rep), finish, check)
+    reps, size = config.surface_reps, side * side * depth // 8
+    metrics = measure(runner, reps, size, lambda rep: submit(side, rep, kind), finish, check)
+    main = {key: metrics.pop(key) for key in ("arrival ms", "arrival ms max", "main ms/call")}
+    return {**main, **metrics}
+
+
+def big_surface_no_alpha(runner: Runner, config: Config) -> Metrics:
+    """:func:`big_surface` of 32-bit Surfaces without alpha (``pygame.Surface((w, h))``)."""
+    return big_surface(runner, config, "no_alpha")
+
+
+def big_surface_24(runner: Runner, config: Config) -> Metrics:
+    """:func:`big_surface` of 24-bit Surfaces."""
+    return big_surface(runner, config, "24bit")
 
 
 def _same(value: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import pygame
@@ -56,26 +56,48 @@ def make_bytes(size: int, fill: int) -> bytes:
     return bytes([fill]) * size
 
 
-def surface_colour(fill: int) -> tuple[int, int, int, int]:
-    """The RGBA colour of every pixel of ``make_surface(side, fill)``."""
-    return (fill % 256, 255 - fill % 256, 7, SURFACE_ALPHA)
+# The Surface formats the "surface" sections measure: how a worker makes one, and
+# the image.tobytes / image.frombuffer layout a pool that cannot pickle Surfaces
+# ships it in instead (as many bytes per pixel, so both move the same data).
+SURFACE_FORMATS: dict[str, Literal["RGBA", "RGBX", "RGB"]] = {
+    # pygame's per-pixel-alpha format: 32 bits, masks (0xFF0000, 0xFF00, 0xFF, 0xFF000000).
+    "srcalpha": "RGBA",
+    # What pygame.Surface((w, h)) and surfarray.make_surface give without a display:
+    # 32 bits, masks (0xFF0000, 0xFF00, 0xFF, 0), no alpha.
+    "no_alpha": "RGBX",
+    # pygame.Surface((w, h), 0, 24): masks (0xFF0000, 0xFF00, 0xFF, 0).
+    "24bit": "RGB",
+}
 
 
-def make_surface(side: int, fill: int) -> pygame.Surface:
-    """A ``side`` x ``side`` per-pixel-alpha Surface in one colour, as a worker would draw it."""
+def surface_colour(fill: int, kind: str = "srcalpha") -> tuple[int, int, int, int]:
+    """The RGBA colour of every pixel of ``make_surface(side, fill, kind)``."""
+    alpha = SURFACE_ALPHA if kind == "srcalpha" else 255
+    return (fill % 256, 255 - fill % 256, 7, alpha)
+
+
+def make_surface(side: int, fill: int, kind: str = "srcalpha") -> pygame.Surface:
+    """A ``side`` x ``side`` Surface of ``kind`` in one colour, as a worker would draw it."""
     import pygame
 
-    surface = pygame.Surface((side, side), pygame.SRCALPHA, 32)
-    surface.fill(surface_colour(fill))
+    if kind == "srcalpha":
+        surface = pygame.Surface((side, side), pygame.SRCALPHA, 32)
+    elif kind == "no_alpha":
+        surface = pygame.Surface((side, side), 0, 32)
+    else:
+        surface = pygame.Surface((side, side), 0, 24)
+    surface.fill(surface_colour(fill, kind))
     return surface
 
 
-def make_surface_rgba(side: int, fill: int) -> tuple[tuple[int, int], bytes]:
-    """What a user of a pool that cannot pickle Surfaces returns: size and RGBA bytes."""
+def make_surface_bytes(
+    side: int, fill: int, kind: str = "srcalpha"
+) -> tuple[tuple[int, int], bytes]:
+    """What a user of a pool that cannot pickle Surfaces returns: size and pixel bytes."""
     import pygame
 
-    surface = make_surface(side, fill)
-    return surface.get_size(), pygame.image.tobytes(surface, "RGBA")
+    surface = make_surface(side, fill, kind)
+    return surface.get_size(), pygame.image.tobytes(surface, SURFACE_FORMATS[kind])
 
 
 def measure_table(table: bytes, i: int) -> int:

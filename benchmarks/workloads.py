@@ -187,6 +187,8 @@ WORKLOADS = (
     Workload("cpu", cpu_bound),
     Workload("bytes", big_results.big_bytes),
     Workload("surface", big_results.big_surface),
+    Workload("surface_no_alpha", big_results.big_surface_no_alpha),
+    Workload("surface_24", big_results.big_surface_24),
     Workload("definitions", big_definitions),
     Workload("arg_bytes", big_arguments.bytes_argument),
     Workload("arg_array", big_arguments.array_argument),

@@ -53,16 +53,22 @@ Surface wire format
     pixels and attributes, no longer sharing pixels with anything (it lacks the
     ``PREALLOC`` flag that the original had).
 
-    Rebuilding adopts the bytes as the surface's own memory when they arrive as
-    a fresh ``bytearray`` or ``mmap`` in one of the 32-bit layouts
-    ``pygame.image.frombuffer`` builds over (pygame's BGRA, and the RGBA that
-    ``image.load`` gives a PNG with alpha) with packed rows, on a little-endian
-    machine.  Otherwise it allocates a surface of the same format with
-    ``pygame.Surface(size, 0, depth, masks)`` and copies the bytes in.  That
-    constructor always makes 256 palette entries and ``set_palette`` cannot
-    remove any, so a shorter palette is rebuilt by decoding a blank
-    colour-mapped TGA that declares exactly its entries (an 18-byte header, the
-    colours, zero pixels) with ``pygame.image.load``
+    Rebuilding adopts the bytes as the surface's own memory, copying nothing,
+    when they arrive as a fresh ``bytearray`` or ``mmap`` (the process lane's
+    raw buffers, an unpickler's in-band ``bytearray``) with the pitch SDL
+    gives a new surface of that size: through ``pygame.image.frombuffer`` in
+    the two 32-bit layouts it has for them (pygame's BGRA, and the RGBA that
+    ``image.load`` gives a PNG with alpha) on a little-endian machine, and
+    through :func:`~pygame_async._pygame.adoption.adopt` in any other format
+    (the 32 bits without alpha of ``pygame.Surface((w, h))`` and
+    ``surfarray.make_surface``, 24 bits with padded rows or not, 8 and 16
+    bits).  Otherwise (a subsurface's packed rows, ``bytes``, another pitch,
+    an interpreter where :mod:`~pygame_async._pygame.adoption` cannot work)
+    it allocates a surface of the same format with ``pygame.Surface`` and
+    copies the bytes in.  That constructor always makes 256 palette entries
+    and ``set_palette`` cannot remove any, so a shorter palette is rebuilt by
+    decoding a blank colour-mapped TGA that declares exactly its entries (an
+    18-byte header, the colours, zero pixels) with ``pygame.image.load``
     (:mod:`~pygame_async._pygame.short_palettes`).  No step needs
     ``pygame.init()`` or a display, so workers that never open one can both
     send and receive surfaces.
@@ -99,7 +105,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, Final, Literal, TypeAlias, cast
+from typing import Any, Final, Literal, TypeAlias
 
 # pygame prints a banner on import unless told not to, and every worker that
 # unpickles a Surface imports pygame through this module.
@@ -107,7 +113,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
 
-from pygame_async._pygame import short_palettes
+from pygame_async._pygame import adoption, short_palettes
 from pygame_async._pygame.masks import reduce_mask
 from pygame_async._pygame.pixels import Pixels, import_pixels, pixel_view
 
@@ -284,13 +290,8 @@ def _rebuild_surface(
     Returns:
         A new, unlocked surface with the same format, pixels and attributes.
     """
-    layout = _adoptable_layout(size, depth, masks, pitch, pixels)
-    if layout is not None:
-        # Fresh memory nobody else holds (the transport's, or the unpickler's
-        # bytearray): the Surface uses it as is, with no copy at all.
-        surface = pygame.image.frombuffer(cast(bytearray, pixels), size, layout)
-        surface.set_alpha(None)  # blending off, as on a fresh Surface: set again below
-    else:
+    surface = _surface_over(size, depth, masks, pitch, pixels, palette)
+    if surface is None:
         surface = _blank_surface(size, depth, masks, palette)
         import_pixels(surface, pitch, pixels)
     # set_colorkey and set_alpha each switch RLE on or off, so every call gets
@@ -312,37 +313,66 @@ def _blank_surface(
 ) -> pygame.Surface:
     """Return a new surface of the given format, with exactly ``palette`` if it has one.
 
-    Its flags are 0 on purpose: ``SRCALPHA`` in ``get_flags()`` only says
-    blending is on, which the caller restores with ``set_alpha()``; per-pixel
-    alpha comes from the masks.
+    Blending is off, whatever the masks: ``SRCALPHA`` in ``get_flags()`` only
+    says blending is on, which the caller restores with ``set_alpha()``;
+    per-pixel alpha comes from the masks.  A format with an alpha mask is
+    made with ``SRCALPHA`` all the same and blending switched off after:
+    without the flag pygame fills every pixel with opaque black, writing all
+    of the surface's memory, and its pixels are about to be overwritten.
     """
     if palette is not None and len(palette) < _FULL_PALETTE and short_palettes.supported(size):
         return short_palettes.blank_surface(size, palette)
+    if masks[3]:
+        surface = pygame.Surface(size, pygame.SRCALPHA, depth, masks)
+        surface.set_alpha(None)
+        return surface  # masks with alpha have no palette
     surface = pygame.Surface(size, 0, depth, masks)
     if palette is not None:
         surface.set_palette(palette)
     return surface
 
 
+def _surface_over(
+    size: _Size,
+    depth: int,
+    masks: _RGBA,
+    pitch: int,
+    pixels: Pixels,
+    palette: Sequence[_RGB] | None,
+) -> pygame.Surface | None:
+    """Return a surface of the given format whose memory is ``pixels`` itself, if it can be.
+
+    Only fresh memory nobody else holds can become a surface's: the
+    transport's ``mmap``, or the ``bytearray`` an unpickler made.  In the
+    layouts ``pygame.image.frombuffer`` has, it builds the surface; in any
+    other, :func:`~pygame_async._pygame.adoption.adopt` does, with the rows
+    as SDL would lay them out for that size.  The surface's blending is off,
+    as on a new one.
+    """
+    if not isinstance(pixels, mmap.mmap | bytearray) or size[1] <= 0:
+        return None
+    layout = _frombuffer_layout(size, depth, masks, pitch, len(pixels))
+    if layout is not None:
+        surface = pygame.image.frombuffer(pixels, size, layout)
+        surface.set_alpha(None)  # blending off, as on a fresh Surface: set again below
+        return surface
+    shell = _blank_surface((size[0], 0), depth, masks, palette)
+    return shell if adoption.adopt(shell, size[1], pitch, pixels) else None
+
+
 # 32-bit formats image.frombuffer can build over memory it is given, by their
 # masks, on a little-endian machine: the frombuffer layout that matches.
 _Layout: TypeAlias = Literal["BGRA", "RGBA"]
-_ADOPTABLE_LAYOUTS: dict[tuple[int, ...], _Layout] = {
+_FROMBUFFER_LAYOUTS: dict[tuple[int, ...], _Layout] = {
     (0xFF0000, 0xFF00, 0xFF, 0xFF000000): "BGRA",  # pygame's own SRCALPHA format
     (0xFF, 0xFF00, 0xFF0000, 0xFF000000): "RGBA",  # what image.load gives a PNG with alpha
 }
 
 
-def _adoptable_layout(
-    size: _Size, depth: int, masks: _RGBA, pitch: int, pixels: Pixels
+def _frombuffer_layout(
+    size: _Size, depth: int, masks: _RGBA, pitch: int, length: int
 ) -> _Layout | None:
-    """Return the ``image.frombuffer`` layout that lets ``pixels`` become the surface itself."""
-    if (
-        isinstance(pixels, mmap.mmap | bytearray)
-        and sys.byteorder == "little"
-        and depth == 32
-        and pitch == size[0] * 4
-        and len(pixels) == pitch * size[1] > 0
-    ):
-        return _ADOPTABLE_LAYOUTS.get(tuple(masks))
+    """Return the ``image.frombuffer`` layout that lets the pixels become the surface itself."""
+    if sys.byteorder == "little" and depth == 32 and pitch == size[0] * 4:
+        return _FROMBUFFER_LAYOUTS.get(tuple(masks)) if length == pitch * size[1] else None
     return None
