@@ -165,3 +165,23 @@ def test_without_adoption_the_surface_is_copied_exact(
     assert_same_surface(received, make("24-bit (BGR)", size, 4))
     assert received._pixels_address not in arrivals["received"]
     assert arrivals["copies"] == [size[0]]
+
+
+def make_from_array(size: tuple[int, int], seed: int) -> pygame.Surface:
+    import numpy
+    import pygame.surfarray
+
+    rng = numpy.random.default_rng(seed)
+    return pygame.surfarray.make_surface(rng.integers(0, 256, (*size, 3), dtype=numpy.uint8))
+
+
+def test_a_surface_made_from_a_numpy_array_arrives_in_its_received_memory(
+    pool: pygame_async.Pool, arrivals: dict[str, list[int]]
+) -> None:
+    """``surfarray.make_surface``'s format (32 bits, no alpha): the issue's own example."""
+    pool.define("make_from_array", make_from_array)
+    for seed, size in enumerate(SIZES):
+        original = make_from_array(size, seed)
+        assert original.get_bitsize() == 32 and original.get_masks()[3] == 0
+        received = pool.call(None, "make_from_array", size, seed).result(timeout=BOUND)
+        assert_arrived_uncopied(received, original, arrivals)
