@@ -118,7 +118,7 @@ def make_config(quick: bool) -> Config:
         growth_max_pending=1_000 if quick else 100_000,
         growth_reps=2 if quick else 3,
         growth_memory_calls=1_000 if quick else 10_000,
-        growth_tiny_calls=2_000 if quick else 20_000,
+        growth_tiny_calls=2_000 if quick else 10_000,
         growth_budget_ready=1_000 if quick else 100_000,
     )
 
