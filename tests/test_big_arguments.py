@@ -188,3 +188,12 @@ def test_the_threads_that_send_big_arguments_end_with_the_pool() -> None:
             pool.call(None, "describe", bytearray(pattern(BIG, seed))).result(timeout=BOUND)
         assert {thread.name for thread in threading.enumerate()} >= set(names)
     wait_until(lambda: not [t for t in threading.enumerate() if t.name in names])
+
+
+def test_staging_memory_is_freed_when_the_pool_shuts_down() -> None:
+    with pygame_async.Pool(1) as pool:
+        pool.define("describe", describe)
+        staging = _lane_state(pool).staging
+        pool.call(None, "describe", bytearray(BIG)).result(timeout=BOUND)
+        wait_until(lambda: staging.kept == BIG)
+    wait_until(lambda: staging.kept == 0)

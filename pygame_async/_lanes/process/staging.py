@@ -45,6 +45,7 @@ class Staging:
         self._kept = 0  # bytes in _free
         self._lock = threading.Lock()  # taken by the game's thread and the receiver, briefly
         self._helper = _CopyHelper()
+        self._closed = False
 
     def snapshot(self, raw: memoryview) -> memoryview:
         """Return a copy of ``raw`` (a flat view of bytes) in staging memory."""
@@ -63,7 +64,11 @@ class Staging:
         return view
 
     def close(self) -> None:
-        """End the copy helper's thread, if it was started."""
+        """Free the memory kept, end the copy helper's thread (the lane has closed)."""
+        with self._lock:
+            self._free.clear()
+            self._kept = 0
+            self._closed = True
         self._helper.close()
 
     def give_back_all(self, arguments: Apart) -> None:
@@ -81,7 +86,7 @@ class Staging:
         # Not view.release(): the bulk writer may not have let go of its view
         # yet, though every byte of it has left (the worker answered).
         with self._lock:
-            if self._kept + capacity > KEEP_BYTES:
+            if self._closed or self._kept + capacity > KEEP_BYTES:
                 return  # freed with its last reference
             self._free.setdefault(capacity, []).append(memory)
             self._kept += capacity
