@@ -156,3 +156,63 @@ def test_a_waiting_reader_never_gives_up_before_its_timeout(
     assert time.monotonic() - started >= 0.03
     flag.touch()
     assert task.result(timeout=BOUND) == str(flag)
+
+
+def add_one(x: int) -> int:
+    return x + 1
+
+
+@pytest.mark.parametrize("waiting", ["wait()", "the I/O thread"])
+def test_replies_left_in_the_read_buffer_are_never_waited_for(
+    monkeypatch: pytest.MonkeyPatch, waiting: str
+) -> None:
+    """A read takes a few frames and leaves the rest buffered: nobody may then wait on the socket.
+
+    With one frame per read every burst of replies leaves frames behind, in
+    user space, while the socket itself is empty: a waiter (or the I/O
+    thread) that polled the socket for them would sleep to its timeout.
+    """
+    from pygame_async._lanes.process import channel
+
+    monkeypatch.setattr(channel, "_FRAMES_PER_READ", 1)
+    with pygame_async.Pool(2) as pool:
+        add = pool.define("add_one", add_one)
+        tasks = [add(None, i) for i in range(2_000)]
+        started = time.monotonic()
+        if waiting == "wait()":
+            assert pool.wait(BOUND)
+        else:  # nobody polls: the I/O thread reads every reply
+            wait_until(lambda: all(task.done() for task in tasks))
+        # A stall would be the whole timeout: each burst would wait it out.
+        assert time.monotonic() - started < BOUND / 2
+        assert pool.update() >= 0
+        assert [task.result(timeout=BOUND) for task in tasks] == list(range(1, 2_001))
+
+
+def test_a_frame_reader_says_when_a_whole_frame_is_buffered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+
+    from pygame_async._lanes.process import channel, wire
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        reader = channel.FrameReader(ours)
+        ours.setblocking(False)
+        kind, body = wire.encode_skipped(7)
+        frame = wire.FRAME.pack(kind, 0, len(body)) + body
+        theirs.sendall(frame * 3 + frame[:5])  # three whole frames and part of a fourth
+        wait_until(lambda: select_readable(ours))
+        monkeypatch.setattr(channel, "_FRAMES_PER_READ", 1)
+        replies, _ = reader.read_nowait()
+        assert len(replies) == 1 and reader.has_frame()
+        replies, _ = reader.read_nowait()
+        replies, _ = reader.read_nowait()
+        assert len(replies) == 1 and not reader.has_frame()  # only a part is left
+
+
+def select_readable(sock: object) -> bool:
+    import select
+
+    return bool(select.select([sock], [], [], 0)[0])

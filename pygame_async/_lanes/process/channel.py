@@ -149,6 +149,21 @@ class FrameReader:
             if bulk is not None or len(replies) >= _FRAMES_PER_READ or not self._receive():
                 return replies, bulk
 
+    def has_frame(self) -> bool:
+        """Tell whether a whole frame is in the buffer already, so its socket may be empty.
+
+        A read returns after ``_FRAMES_PER_READ`` frames, leaving the rest
+        here: whoever waits for this worker's replies must read again rather
+        than wait for the socket.  A hint, read without ``reading``: wrong
+        only while another thread is reading, which then reads the frame.
+        """
+        start, end = self._start, self._end
+        if end - start < wire.FRAME.size:
+            return False
+        _kind, flags, length = wire.FRAME.unpack_from(self._buffer, start)
+        inline = 0 if flags & wire.BODY_ON_BULK else length
+        return end - start - wire.FRAME.size >= inline
+
     def _parse(self, replies: list[Reply]) -> BulkFrame | None:
         """Decode the whole frames in the buffer, up to one with bulk data."""
         header = wire.FRAME

@@ -82,6 +82,7 @@ class IoThread(LaneThread):
             poller.register(state.rouser.fileno, select.POLLIN)
             exits: dict[int, WorkerHandle] = {}
             sockets: dict[int, WorkerHandle] = {}
+            buffered: list[WorkerHandle] = []  # whole frames already read off their socket
             bulk: list[WorkerHandle] = []
             check_exits = False
             for worker in state.workers:
@@ -94,6 +95,8 @@ class IoThread(LaneThread):
                 readable = worker.alive and not worker.reader.eof and worker.bulk is None
                 if readable and not (polled and worker.in_flight):
                     mask |= _READABLE
+                    if worker.reader.has_frame():
+                        buffered.append(worker)
                 if worker.alive and worker.outbox:
                     mask |= select.POLLOUT
                 if mask:
@@ -111,6 +114,8 @@ class IoThread(LaneThread):
             timeout = min(timeout, _POLLED_WINDOW)
         if check_exits:
             timeout = min(timeout, EXIT_CHECK_INTERVAL)
+        if buffered:
+            timeout = 0.0  # those replies are here: read them, whatever the sockets say
         events = poller.poll(math.ceil(timeout * 1000))  # rounded up: never wake too early
         for descriptor, event in events:
             if descriptor == state.rouser.fileno:
@@ -120,6 +125,10 @@ class IoThread(LaneThread):
                 self._reaper.reap(exits[descriptor])
             elif descriptor in sockets:
                 self._serve_socket(sockets[descriptor], event)
+                if event & _READABLE:
+                    buffered = [worker for worker in buffered if worker is not sockets[descriptor]]
+        for worker in buffered:  # its socket had nothing new: read what is buffered
+            self._serve_socket(worker, select.POLLIN)
         if check_exits:
             for worker in list(exits.values()):
                 if not worker.watched_by_pidfd and not worker.exited and worker.has_exited():

@@ -58,7 +58,13 @@ class WaitingReader:
                 self._stop_polling()
                 blocking(ledger.changed.wait, _bounded(timeout))
                 return
-            state.waiting_reader = True
+            buffered = [worker for worker in busy if worker.reader.has_frame()]
+            if not buffered:
+                state.waiting_reader = True
+        if buffered:  # replies read off their socket already: no waiting for it
+            for worker in buffered:
+                self._receiver.read(worker, patience=_PATIENCE)
+            return
         try:
             ready = blocking(self._wait_for_news, busy, timeout)
         finally:
