@@ -16,7 +16,19 @@ Tile = tuple[int, int]
 class Unit:
     """One unit: a position in tiles (a tile's centre is at whole numbers) and a path to walk."""
 
-    __slots__ = ("id", "look", "offset", "path", "plan", "step", "task", "waiting", "x", "y")
+    __slots__ = (
+        "id",
+        "look",
+        "moving",
+        "offset",
+        "path",
+        "plan",
+        "step",
+        "task",
+        "waiting",
+        "x",
+        "y",
+    )
 
     def __init__(self, unit_id: int, tile: Tile, look: int, offset: tuple[float, float]) -> None:
         """Stand on ``tile``; draw with sprite number ``look``, ``offset`` pixels from the tile.
@@ -31,6 +43,10 @@ class Unit:
         self.step = 0  # path[step] is the tile the unit is walking to, or standing on
         self.plan = 0  # counts path requests: a path for an earlier one is stale
         self.waiting = False  # a path was asked for and has not arrived yet
+        # Whether it has somewhere left to go: the last tile of its path not
+        # reached yet.  Most units stand still most of the time; the swarm
+        # steps only the others.
+        self.moving = False
         # The unit's latest path request: its next one (same key, the unit's
         # id) supersedes it, if it is not delivered by then.
         self.task: pygame_async.Task | None = None
@@ -46,34 +62,42 @@ class Unit:
         self.step = 0
         self.plan += 1
         self.waiting = True
+        self.moving = True  # to the end of the current step
 
     def follow(self, path: list[Tile]) -> None:
         """Walk ``path``, which starts at :attr:`tile` (so the current step is finished first)."""
         self.path = path
         self.step = 0
         self.waiting = False
+        self.moving = True
 
     def place(self, tile: Tile) -> None:
         """Put the unit on ``tile`` at once, e.g. out of rock that a new world put on it."""
         self.x, self.y = float(tile[0]), float(tile[1])
         self.path = [tile]
         self.step = 0
+        self.moving = False
 
     def walk(self, distance: float) -> None:
         """Move ``distance`` tiles along the path, turning at its tiles' centres."""
+        # Locals, written back once: every unit walks every frame it moves.
+        path, step, x, y = self.path, self.step, self.x, self.y
+        last = len(path) - 1
         while True:
-            tx, ty = self.path[self.step]
-            dx, dy = tx - self.x, ty - self.y
+            tx, ty = path[step]
+            dx, dy = tx - x, ty - y
             gap = math.hypot(dx, dy)
             if gap > distance:
-                self.x += dx * distance / gap
-                self.y += dy * distance / gap
+                self.x, self.y = x + dx * distance / gap, y + dy * distance / gap
+                self.step = step
                 return
-            self.x, self.y = tx, ty
+            x, y = tx, ty
             distance -= gap
-            if self.step == len(self.path) - 1:
+            if step == last:
+                self.x, self.y, self.step = x, y, step
+                self.moving = False
                 return
-            self.step += 1
+            step += 1
 
 
 class Swarm:
@@ -100,7 +124,7 @@ class Swarm:
     def walk(self, distance: float) -> None:
         """Move every walking unit ``distance`` tiles along its path."""
         for unit in self.units:
-            if unit.step < len(unit.path) - 1 or unit.path[-1] != (unit.x, unit.y):
+            if unit.moving:
                 unit.walk(distance)
 
     def draw(self, surface: pygame.Surface) -> None:

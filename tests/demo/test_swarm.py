@@ -23,7 +23,7 @@ import pygame_async
 from demos.swarm import game, headless
 from demos.swarm.headless import ScriptedPlayer
 from demos.swarm.overlay import percentile
-from demos.swarm.units import Unit
+from demos.swarm.units import Swarm, Unit
 from demos.swarm.view import SCREEN_SIZE, TILE_PX, tile_at
 from demos.swarm.world import (
     WORLD_H,
@@ -145,6 +145,29 @@ def test_unit_walks_its_path_turning_at_tile_centres() -> None:
     assert (unit.x, unit.y) == (2, 1)
     unit.halt()
     assert unit.waiting and unit.path == [(2, 1)]
+
+
+def test_the_swarm_steps_only_units_with_somewhere_to_go() -> None:
+    looks = [pygame.Surface((3, 3))]
+    swarm = Swarm(looks, looks)
+    swarm.spawn([(0, 0), (5, 5), (9, 9)])
+    walker, halted, placed = swarm.units
+    assert not any(unit.moving for unit in swarm.units)  # spawned standing on their tiles
+    walker.follow([(0, 0), (1, 0)])
+    halted.follow([(5, 5), (6, 5)])
+    swarm.walk(0.5)
+    halted.halt()  # mid-step: it finishes the step, then stands
+    placed.place((3, 3))
+    assert (walker.moving, halted.moving, placed.moving) == (True, True, False)
+    swarm.walk(0.25)
+    assert (walker.x, walker.y) == (0.75, 0.0)
+    assert (halted.x, halted.y) == (5.75, 5.0) and halted.path == [(6, 5)]
+    assert (placed.x, placed.y) == (3.0, 3.0)
+    swarm.walk(1.0)
+    assert (walker.x, walker.y) == (1, 0) and not walker.moving
+    assert (halted.x, halted.y) == (6, 5) and not halted.moving
+    swarm.walk(1.0)  # nobody has anywhere left to go: nothing moves
+    assert [(unit.x, unit.y) for unit in swarm.units] == [(1, 0), (6, 5), (3.0, 3.0)]
 
 
 def test_survey_moves_every_tile_into_the_largest_cave() -> None:
