@@ -259,7 +259,8 @@ TARGETS = (
     Target("update", "empty us", "<", 2),
     Target("update", "budget ms max", "<=", 3),
     Target("cpu", "speedup", ">=", 0.9 * WORKERS),
-    Target("bytes", "MB/s", ">=", 3, PPE),
+    # Issue 17: the physical limit is memory bandwidth, not a pipe.
+    Target("bytes", "MB/s", ">=", 4, PPE),
     Target("surface", "blocked ms/call", "<", 5),
     # Issue 17: a Surface of any common format costs the game's thread at most 0.5 ms.
     Target("surface", "arrival ms", "<=", 0.5),
@@ -272,7 +273,8 @@ TARGETS = (
     Target("arg_surface", "main ms/call", "<=", 1),
     # Issue 17: a worker imports nothing it does not need before its first call.
     Target("startup", "ready ms", "<=", 0.6, PPE_SPAWN, "2 results ms"),
-    Target("frames", "p99 ms", "<=", 1.25, DEMO_NONE, rows="async"),
+    # Issue 17: as smooth as no work at all (issue 6 asked for 1.25x).
+    Target("frames", "p99 ms", "<=", 1.10, DEMO_NONE, rows="async"),
     # "--sync far above": read as at least twice the p99 with no pathfinding.
     Target("frames", "p99 ms", ">=", 2, DEMO_NONE, rows="sync"),
     # Issue 16: batching beats dask's own per-task cost on tiny calls.
