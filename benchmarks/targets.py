@@ -22,7 +22,8 @@ DASK_SUBMIT = "dask client.submit"
 _ARGUMENT_NOTE = (
     "main ms: the main thread inside call()/submit() and every update()/done() until the "
     "answer (median and worst of {big_result_reps} calls); blocked: the loop's lateness, "
-    "as for big results (a pool thread holding the GIL counts)"
+    "as for big results (a pool thread holding the GIL counts); copy ms: one copy of the "
+    "argument into paged-in memory, the floor of a snapshot at call()"
 )
 _DASK_NOTE = (
     f"each dask row on a LocalCluster of its own, {WORKERS} worker processes of one thread; "

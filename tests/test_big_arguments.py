@@ -173,15 +173,15 @@ def test_an_unpicklable_big_argument_is_named_at_call(one_worker: pygame_async.P
         one_worker.call(None, "describe", bytearray(BIG), (i for i in range(3)))
 
 
-def test_an_odd_sized_copy_shared_by_two_threads_is_exact(one_worker: pygame_async.Pool) -> None:
+def test_an_odd_sized_snapshot_is_exact(one_worker: pygame_async.Pool) -> None:
     value = bytearray(pattern(9 * serialization.OUT_OF_BAND_BYTES + 12345, 8))
     task = one_worker.call(None, "describe", value)
     _mutate(value)
     assert task.result(timeout=BOUND) == ("bytearray", len(value), _digest(pattern(len(value), 8)))
 
 
-def test_the_threads_that_send_big_arguments_end_with_the_pool() -> None:
-    names = ("pygame_async-copier", "pygame_async-bulk-writer")
+def test_the_thread_that_sends_big_arguments_ends_with_the_pool() -> None:
+    names = ("pygame_async-bulk-writer",)
     with pygame_async.Pool(2) as pool:
         pool.define("describe", describe)
         for seed in range(3):
