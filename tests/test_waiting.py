@@ -158,10 +158,6 @@ def test_a_waiting_reader_never_gives_up_before_its_timeout(
     assert task.result(timeout=BOUND) == str(flag)
 
 
-def add_one(x: int) -> int:
-    return x + 1
-
-
 @pytest.mark.parametrize("waiting", ["wait()", "the I/O thread"])
 def test_replies_left_in_the_read_buffer_are_never_waited_for(
     monkeypatch: pytest.MonkeyPatch, waiting: str

@@ -102,4 +102,3 @@ def fresh_memory(capacity: int) -> mmap.mmap:
     if _HUGE_PAGES is not None:
         memory.madvise(_HUGE_PAGES)
     return memory
-
