@@ -276,6 +276,9 @@ TARGETS = (
     Target("startup", "ready ms", "<=", 0.6, PPE_SPAWN, "2 results ms"),
     # Issue 17: as smooth as no work at all (issue 6 asked for 1.25x).
     Target("frames", "p99 ms", "<=", 1.10, DEMO_NONE, rows="async"),
+    # No frame of the inline lane waits for a whole path, chunk or survey: each
+    # update(budget=0.004) runs them in slices (was a timed unit test's bound).
+    Target("frames", "p99 ms", "<=", 8, rows="async, inline lane (--lane inline)"),
     # "--sync far above": read as at least twice the p99 with no pathfinding.
     Target("frames", "p99 ms", ">=", 2, DEMO_NONE, rows="sync"),
     # Issue 16: batching beats dask's own per-task cost on tiny calls.
