@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dask_cluster
 import lanes
@@ -229,6 +230,83 @@ def test_a_crash_in_a_batch_of_short_calls_fails_that_batch_and_nothing_runs_aga
         assert "batch of" in str(error) and error.address is not None
     assert all(task.result() == value for value, task in enumerate(tasks) if task not in failed)
     assert state.next_number < 40, "they travelled in batches"
+
+
+def hold_the_lane(monkeypatch: pytest.MonkeyPatch, method: str) -> tuple[Any, Any]:
+    """Hold the dask lane at a step of its own (``_gather`` or ``_on_done``'s callback).
+
+    Returns ``(reached, go)``: ``reached`` is set once a finished batch got
+    there, and it goes on when the test sets ``go``: a window in which the
+    test does to the cluster what a fault would.
+    """
+    from pygame_async._lanes.cluster.collector import Collector
+
+    reached, go = threading.Event(), threading.Event()
+    original = getattr(Collector, method)
+
+    def hold() -> None:
+        reached.set()
+        assert go.wait(HOLD_LIMIT)
+
+    if method == "_gather":
+
+        def held_gather(self: Collector, batches: list[object]) -> None:
+            hold()
+            original(self, batches)
+
+        monkeypatch.setattr(Collector, method, held_gather)
+    else:
+
+        def held_on_done(self: Collector, batch: object) -> Any:
+            done = original(self, batch)
+
+            def held_done(future: object) -> None:  # on dask's callback thread
+                hold()
+                done(future)
+
+            return held_done
+
+        monkeypatch.setattr(Collector, method, held_on_done)
+    return reached, go
+
+
+def test_a_result_whose_worker_left_before_it_was_fetched_fails_its_call_and_nothing_hangs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reached, go = hold_the_lane(monkeypatch, "_gather")
+    cluster = dask_cluster.sized(1)
+    with lanes.make_pool("dask", 1) as pool:
+        pool.define("identity", identity)
+        task = pool.call(None, "identity", 5)
+        assert reached.wait(BOUND), "it ran; its result waits on its worker"
+        cluster.scale(0)  # the worker goes, and its result with it: no worker is left
+        dask_cluster.settle(0)
+        go.set()
+        error = task.exception(timeout=3 * BOUND)
+        assert isinstance(error, pygame_async.WorkerCrashedError)
+        assert "'identity'" in str(error) and "before the result could be fetched" in str(error)
+        dask_cluster.sized(1)
+        assert pool.call(None, "identity", 6).result(timeout=BOUND) == 6, "the pool goes on"
+    lanes.check_left_running(pool)
+
+
+def test_a_worker_asked_to_stop_keeps_its_result_until_the_lane_has_fetched_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    finished, go = hold_the_lane(monkeypatch, "_on_done")
+    cluster = dask_cluster.sized(1)
+    with lanes.make_pool("dask", 1) as pool:
+        pool.define("identity", identity)
+        task = pool.call(None, "identity", 5)
+        assert finished.wait(BOUND), "it ran; the lane does not know yet"
+        pool.stop_workers(1)
+        state = whitebox.dask_state(pool)
+        wait_until(lambda: state.retiring)  # it tried, and left the worker be
+        assert len(cluster.scheduler_info["workers"]) == 1
+        go.set()
+        assert task.result(timeout=BOUND) == 5, "its outcome reached the game"
+        wait_until(lambda: not cluster.scheduler_info["workers"])  # then it stopped
+    lanes.check_left_running(pool)
 
 
 def test_retries_run_a_call_again_when_its_worker_dies(

@@ -17,6 +17,8 @@ the game opens them, never here.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import logging
 import threading
@@ -31,6 +33,8 @@ from pygame_async._lanes.cluster.state import Batch, DaskState, Op
 logger = logging.getLogger("pygame_async")
 
 _POLL: Final = 0.25  # seconds between two looks while waiting for a busy worker to retire
+_FETCH_PATIENCE: Final = 5.0
+"""Seconds the first fetch of finished results may take before the lane looks for lost ones."""
 _numbers = itertools.count(1)
 
 
@@ -219,7 +223,7 @@ class Collector:
                 batch.number,
                 batch.calls,
                 state.progress_topic,
-                key=f"pygame_async-{state.token}-{batch.number}",
+                key=state.connection.batch_key(batch.number),
                 priority=batch.priority,
                 pure=False,
             )
@@ -236,32 +240,23 @@ class Collector:
     # -- outcomes -----------------------------------------------------------------------------
 
     def _gather(self, batches: list[Batch]) -> None:
-        """Fetch the finished batches' results (bytes: nothing of the game's is unpickled)."""
-        client = self._state.connection.client
-        results: dict[int, Any] = {}
+        """File the outcomes of batches whose futures are done; never waits for ever."""
+        results = self._fetch(batches)
         errors: dict[int, BaseException | None] = {}
-        finished = [batch for batch in batches if batch.future.status == "finished"]
-        try:
-            for batch, result in zip(
-                finished, client.gather([b.future for b in finished]), strict=True
-            ):
-                results[batch.number] = result
-        except Exception:  # one was lost meanwhile: each on its own
-            for batch in finished:
-                try:
-                    results[batch.number] = batch.future.result()
-                except Exception as exc:
-                    errors[batch.number] = exc
+        lost: set[int] = set()
         for batch in batches:
-            if batch.number in results or batch.number in errors:
+            if batch.number in results:
                 continue
-            if batch.future.status == "cancelled":
+            status = batch.future.status
+            if status == "cancelled" or self._state.abandon:
                 errors[batch.number] = None
-                continue
-            try:
-                errors[batch.number] = batch.future.exception()
-            except Exception as exc:  # the scheduler could not say: that is the error
-                errors[batch.number] = exc
+            elif status == "error":
+                try:
+                    errors[batch.number] = batch.future.exception(timeout=_FETCH_PATIENCE)
+                except Exception as exc:  # the scheduler could not say: that is the error
+                    errors[batch.number] = exc
+            else:  # it ran, then went with its worker before its result was fetched
+                lost.add(batch.number)
         futures = [batch.future for batch in batches]
         state = self._state
         with state.ledger.lock:
@@ -269,12 +264,49 @@ class Collector:
                 batch.future = None
                 if batch.number in results:
                     filing.file_result(state, batch, results[batch.number])
+                elif batch.number in lost:
+                    filing.result_lost(state, batch)
                 else:
                     filing.fail_batch(state, batch, errors[batch.number])
                 state.end_batch(batch)
             batching.dispatch(state)
             state.ledger.notify()
         del futures  # dropped outside the lock: dask releases them on its own locks
+
+    def _fetch(self, batches: list[Batch]) -> dict[int, Any]:
+        """Fetch the results of the batches that finished, by number (bytes, never unpickled).
+
+        A finished batch's result stays on the worker that ran it until it
+        is fetched.  Should that worker leave first, dask takes the future
+        back to run it again and waits for that, for ever if no worker is
+        left: so each wait is bounded, and a batch whose future is no
+        longer finished when one runs out is left out (lost with its
+        worker).  The bound doubles each time, so that a big result on a
+        slow network still comes in whole.
+        """
+        state = self._state
+        client = state.connection.client
+        waiting = [batch for batch in batches if batch.future.status == "finished"]
+        results: dict[int, Any] = {}
+        patience = _FETCH_PATIENCE
+        while waiting and not state.abandon:
+            gather = functools.partial(
+                client.gather, [batch.future for batch in waiting], asynchronous=True
+            )
+            try:
+                values = client.sync(gather, callback_timeout=patience)
+            except TimeoutError:
+                waiting = [batch for batch in waiting if batch.future.status == "finished"]
+                patience *= 2
+                continue
+            except Exception:  # one failed meanwhile: the others come in on their own
+                for batch in waiting:
+                    with contextlib.suppress(Exception):  # _gather says why
+                        results[batch.number] = batch.future.result(timeout=patience)
+                return results
+            results.update(zip((batch.number for batch in waiting), values, strict=True))
+            return results
+        return results
 
     # -- workers -----------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ class Connection:
     def __init__(self, target: object, workers: int) -> None:
         self.token = uuid.uuid4().hex[:16]
         """Names this lane's plugins, claims and topics among every user of the cluster."""
+        self._key_prefix = f"pygame_async-{self.token}-"
         self.owns_cluster = target is None
         self.cluster: Any = None
         where = "a LocalCluster" if target is None else repr(target)
@@ -72,6 +73,10 @@ class Connection:
     def _client_of(cluster: object) -> Any:
         return Client(cluster, set_as_default=False)
 
+    def batch_key(self, number: int) -> str:
+        """Name the dask key of the lane's batch ``number`` (its future's, and its result's)."""
+        return f"{self._key_prefix}{number}"
+
     def describe(self) -> str:
         """Name the cluster in messages."""
         return str(self.client.scheduler.address)
@@ -98,7 +103,8 @@ class Connection:
         """Retire up to ``surplus`` workers that run nothing (not yet started ones first).
 
         Returns how many were retired; a busy worker is retired later, once
-        idle, so that its current call finishes (dask's own ``scale()``
+        idle (and once the results it holds are fetched), so that its
+        current call finishes and its outcome reaches the game (dask's own ``scale()``
         would stop a busy one and run its task again elsewhere).  A cluster
         without ``scale_down`` (not a SpecCluster) gets ``scale(n)`` and
         picks for itself.
@@ -114,6 +120,11 @@ class Connection:
         victims = [name for name in names if name not in launched][:surplus]
         if len(victims) < surplus:
             busy = {address for address, keys in self.client.processing().items() if keys}
+            busy |= {  # a result not yet fetched would go with its worker
+                address
+                for address, keys in self.client.has_what().items()
+                if any(str(key).startswith(self._key_prefix) for key in keys)
+            }
             idle = [name for name, address in launched.items() if address not in busy]
             victims += [name for name in idle if name in cluster.worker_spec][
                 : surplus - len(victims)

@@ -70,6 +70,34 @@ def fail_batch(state: DaskState, batch: Batch, error: BaseException | None) -> N
 def crashed(state: DaskState, batch: Batch, address: str, pid: int | None) -> None:
     """``[lock]`` The worker running a batch died: its calls fail, or run again (retries)."""
     where = f"the dask worker {address}" + (f" (pid {pid})" if pid else "")
+    if len(batch.tasks) == 1:
+        how = f"{where} running {{name}} died"
+    else:
+        how = f"{where} died running a batch of {len(batch.tasks)} short calls, {{name}} among them"
+    _fail_or_retry(state, batch, how, pid, address)
+
+
+def result_lost(state: DaskState, batch: Batch) -> None:
+    """``[lock]`` A batch ran, but its worker left before its result was fetched.
+
+    dask would run it again for the result (a rerun its claim refuses), or
+    wait for ever on a cluster left without workers: its calls fail as a
+    crash of that worker does.
+    """
+    how = "the dask worker that ran {name}"
+    if len(batch.tasks) > 1:
+        how += f" (in a batch of {len(batch.tasks)} short calls)"
+    how += " left the cluster before the result could be fetched from it"
+    _fail_or_retry(state, batch, how, None, None)
+
+
+def _fail_or_retry(
+    state: DaskState, batch: Batch, how: str, pid: int | None, address: str | None
+) -> None:
+    """``[lock]`` Fail each call of a batch that its worker took down, or queue it again.
+
+    ``how`` says what happened, with ``{name}`` where the call's name goes.
+    """
     for task in batch.tasks:
         if task.state is not TaskState.ASSIGNED:
             continue
@@ -78,11 +106,11 @@ def crashed(state: DaskState, batch: Batch, address: str, pid: int | None) -> No
             state.ledger.untake(task)
             state.queue.put_back([task])
             continue
+        what = how.format(name=repr(task.name))
         if len(batch.tasks) == 1:
-            what = f"{where} running {task.name!r} died; it does not run again, since it may "
-            what += "have started (f.options(retries=n) lets it run again, n times)"
+            what += "; it does not run again, since it may have started"
+            what += " (f.options(retries=n) lets it run again, n times)"
         else:
-            what = f"{where} died running a batch of {len(batch.tasks)} short calls, "
-            what += f"{task.name!r} among them; none of them runs again (any may have run)"
+            what += "; none of them runs again (any may have run)"
         error = WorkerCrashedError(what, pid=pid, exitcode=None, address=address)
         state.ledger.fail(task, error)
