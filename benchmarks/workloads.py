@@ -54,17 +54,28 @@ def warm_up(runner: Runner) -> None:
 
 
 def tiny_calls(runner: Runner, config: Config, count: int | None = None) -> Metrics:
-    """Many ``x + 1`` calls at once: throughput, and the main thread's cost per call."""
+    """Many ``x + 1`` calls at once: throughput, the main thread's cost per call, and the game's.
+
+    "game CPU us/call" is the CPU time of the game's whole process (every
+    thread of it, the workers not counted) per call: its threads share one
+    GIL, so ``1 / game CPU`` bounds the calls/s any pool reaches here.
+    """
     submit = runner.bind("add_one", tasks.add_one)
     runner.result(submit(0))
     n = config.tiny_calls if count is None else count
+    cpu_start = time.process_time()
     start = time.perf_counter()
     handles = [submit(i) for i in range(n)]
     submitted = time.perf_counter()
     results = runner.gather(handles)
     end = time.perf_counter()
+    cpu = time.process_time() - cpu_start
     expect(sum(results) == n * (n + 1) // 2, f"tiny calls: wrong sum {sum(results)}")
-    return {"calls/s": n / (end - start), "main us/call": (submitted - start) / n * 1e6}
+    return {
+        "calls/s": n / (end - start),
+        "main us/call": (submitted - start) / n * 1e6,
+        "game CPU us/call": cpu / n * 1e6,
+    }
 
 
 def round_trip(runner: Runner, config: Config, count: int | None = None) -> Metrics:
