@@ -343,8 +343,7 @@ def pending_rows(config: Config) -> list[Row]:
         try:
             pool = kind(2)
         except Exception as exc:
-            note = f"FAILED: {type(exc).__name__}: {exc}"
-            rows += [Row(key, kind.label, None, note) for key in ("growth_call", "growth_memory")]
+            rows += _pending_failed(kind.label, exc)
             continue
         try:
             pool.warm_up()
@@ -352,8 +351,7 @@ def pending_rows(config: Config) -> list[Row]:
                 _held_round(pool, config, call_costs, update_costs)
             bytes_per_call = _memory(pool, config.growth_memory_calls)
         except Exception as exc:
-            note = f"FAILED: {type(exc).__name__}: {exc}"
-            rows += [Row(key, kind.label, None, note) for key in ("growth_call", "growth_memory")]
+            rows += _pending_failed(kind.label, exc)
             continue
         finally:
             pool.close()
@@ -362,6 +360,12 @@ def pending_rows(config: Config) -> list[Row]:
             rows.append(Row("growth_update", kind.label, _by_level(update_costs)))
         rows.append(Row("growth_memory", kind.label, {"bytes/call": bytes_per_call}))
     return rows
+
+
+def _pending_failed(label: str, exc: Exception) -> list[Row]:
+    """The rows of a pool whose pending tables could not be measured: why, in each."""
+    note = f"FAILED: {type(exc).__name__}: {exc}"
+    return [Row(key, label, None, note) for key in ("growth_call", "growth_memory")]
 
 
 def _by_level(costs: dict[int, list[float]]) -> Metrics:
