@@ -76,6 +76,7 @@ def test_a_big_bytes_argument_is_sent_as_it_is(one_worker: pygame_async.Pool) ->
         assert len(arguments.blob) < 1024  # the pickle holds no byte of the data
         (buffer, writable), *_ = arguments.buffers
         assert memoryview(buffer).obj is data and not writable  # no copy was made
+        assert arguments.layout == ((BIG, False),)
     assert task.result(timeout=BOUND) == ("bytes", BIG, _digest(data))
 
 

@@ -36,10 +36,8 @@ class Apart(NamedTuple):
 
     blob: bytes
     buffers: list[tuple[Any, bool]]  # each buffer, and whether the receiver gets it writable
-
-    def layout(self) -> tuple[tuple[int, bool], ...]:
-        """Return each buffer's size and whether it is writable, as the receiver reads them."""
-        return tuple((memoryview(buffer).nbytes, writable) for buffer, writable in self.buffers)
+    layout: tuple[tuple[int, bool], ...]
+    """Each buffer's size and whether it is writable, as the receiver reads them."""
 
 
 def dumps_arguments_apart(
@@ -86,7 +84,10 @@ def dumps_arguments_apart(
 
     stream = io.BytesIO()
     Pickler(stream, protocol=5, buffer_callback=out_of_band).dump((args, kwargs))
-    return Apart(stream.getvalue(), buffers) if buffers else stream.getvalue()
+    if not buffers:
+        return stream.getvalue()
+    layout = tuple((memoryview(buffer).nbytes, writable) for buffer, writable in buffers)
+    return Apart(stream.getvalue(), buffers, layout)
 
 
 def _apart_if_big(value: Any) -> Any:

@@ -134,7 +134,7 @@ class Dispatcher:
             self.send_definition(worker, definition)
         arguments = task.arguments
         if type(arguments) is Apart:  # big buffers follow the batch, on bulk
-            operation = (wire.CALL, task.id, definition.id, arguments.blob, arguments.layout())
+            operation = (wire.CALL, task.id, definition.id, arguments.blob, arguments.layout)
             worker.queue(operation, call=task, raw=[buffer for buffer, _ in arguments.buffers])
         else:
             worker.queue((wire.CALL, task.id, definition.id, arguments), call=task)
