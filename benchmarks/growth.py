@@ -30,6 +30,7 @@ lane), ProcessPoolExecutor, multiprocessing.Pool and loky.
 from __future__ import annotations
 
 import abc
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -38,7 +39,7 @@ import shutil
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -265,6 +266,31 @@ def levels(config: Config) -> list[int]:
     return found
 
 
+@contextlib.contextmanager
+def _workers_held(pool: GrowthPool) -> Iterator[tuple[Callable[[int], Any], list[Any]]]:
+    """Hold every worker of ``pool`` for the ``with`` block, then drain what it made.
+
+    Yields ``(submit, handles)``: the block calls ``submit(0)``,
+    ``submit(1)``... in turn, each call's handle appended to ``handles``,
+    and every call stays pending until the block ends.  Then the workers are
+    let go and the results are checked (their sum), the held calls' too.
+    """
+    submit = pool.submitter()
+    gate = Gate()
+    try:
+        holders = pool.hold(gate)
+        gate.wait_held(pool.workers)
+        handles: list[Any] = []
+        yield submit, handles
+        gate.release()
+        made = len(handles)
+        results = pool.results(handles)
+        expect(sum(results) == made * (made + 1) // 2, f"growth: {pool.label} wrong sum")
+        pool.results(holders)
+    finally:
+        gate.close()
+
+
 def _held_round(
     pool: GrowthPool,
     config: Config,
@@ -272,12 +298,7 @@ def _held_round(
     update_costs: dict[int, list[float]],
 ) -> None:
     """One run: hold every worker, grow the pending calls level by level, timing each; drain."""
-    submit = pool.submitter()
-    gate = Gate()
-    try:
-        holders = pool.hold(gate)
-        gate.wait_held(pool.workers)
-        handles: list[Any] = []
+    with _workers_held(pool) as (submit, handles):
         made = 0
         for level in levels(config):
             while made < level:
@@ -296,22 +317,11 @@ def _held_round(
                     update()
                 update_costs[level].append((time.perf_counter() - start) / UPDATES)
                 expect(pool.pool.get_pending_count() >= made, "growth: calls delivered early")
-        gate.release()
-        results = pool.results(handles)
-        expect(sum(results) == made * (made + 1) // 2, f"growth: {pool.label} wrong sum")
-        expect(pool.results(holders) is not None, "growth: holders")
-    finally:
-        gate.close()
 
 
 def _memory(pool: GrowthPool, calls: int) -> float:
     """Bytes allocated in the game process per pending call (see the module docstring)."""
-    submit = pool.submitter()
-    gate = Gate()
-    try:
-        holders = pool.hold(gate)
-        gate.wait_held(pool.workers)
-        handles: list[Any] = []
+    with _workers_held(pool) as (submit, handles):
         gc.collect()
         tracemalloc.start()
         try:
@@ -321,12 +331,6 @@ def _memory(pool: GrowthPool, calls: int) -> float:
             after = tracemalloc.get_traced_memory()[0]
         finally:
             tracemalloc.stop()
-        gate.release()
-        results = pool.results(handles)
-        expect(sum(results) == calls * (calls + 1) // 2, f"growth: {pool.label} wrong sum")
-        pool.results(holders)
-    finally:
-        gate.close()
     return (after - before) / calls
 
 
@@ -339,8 +343,7 @@ def pending_rows(config: Config) -> list[Row]:
         try:
             pool = kind(2)
         except Exception as exc:
-            note = f"FAILED: {type(exc).__name__}: {exc}"
-            rows += [Row(key, kind.label, None, note) for key in ("growth_call", "growth_memory")]
+            rows += _pending_failed(kind.label, exc)
             continue
         try:
             pool.warm_up()
@@ -348,8 +351,7 @@ def pending_rows(config: Config) -> list[Row]:
                 _held_round(pool, config, call_costs, update_costs)
             bytes_per_call = _memory(pool, config.growth_memory_calls)
         except Exception as exc:
-            note = f"FAILED: {type(exc).__name__}: {exc}"
-            rows += [Row(key, kind.label, None, note) for key in ("growth_call", "growth_memory")]
+            rows += _pending_failed(kind.label, exc)
             continue
         finally:
             pool.close()
@@ -358,6 +360,12 @@ def pending_rows(config: Config) -> list[Row]:
             rows.append(Row("growth_update", kind.label, _by_level(update_costs)))
         rows.append(Row("growth_memory", kind.label, {"bytes/call": bytes_per_call}))
     return rows
+
+
+def _pending_failed(label: str, exc: Exception) -> list[Row]:
+    """The rows of a pool whose pending tables could not be measured: why, in each."""
+    note = f"FAILED: {type(exc).__name__}: {exc}"
+    return [Row(key, label, None, note) for key in ("growth_call", "growth_memory")]
 
 
 def _by_level(costs: dict[int, list[float]]) -> Metrics:

@@ -37,14 +37,50 @@ def _tail(fraction: float) -> float:
     return -math.log10(1 - fraction)
 
 
+class _Figure:
+    """A blank plot: its canvas, two fonts and plotting area; saved with its titles."""
+
+    def __init__(self) -> None:
+        pygame.font.init()
+        self.font, self.small = pygame.font.Font(None, 26), pygame.font.Font(None, 21)
+        self.canvas = pygame.Surface(SIZE)
+        self.canvas.fill(BACKGROUND)
+        # left, top, right, bottom: the edges of the area the data is drawn in
+        self.area = (MARGIN_LEFT, MARGIN_TOP, SIZE[0] - MARGIN_RIGHT, SIZE[1] - MARGIN_BOTTOM)
+
+    def text(self, words: str, where: tuple[int, int], anchor: str, face: pygame.font.Font) -> None:
+        """Write ``words`` with ``face``, its ``anchor`` point (``midtop``...) at ``where``."""
+        image = face.render(words, True, INK)
+        self.canvas.blit(image, image.get_rect(**{anchor: where}))
+
+    def border(self) -> None:
+        """Outline the plotting area."""
+        left, top, right, bottom = self.area
+        pygame.draw.rect(self.canvas, INK, (left, top, right - left, bottom - top), 1)
+
+    def legend(self, index: int, colour: tuple[int, int, int], summary: str) -> None:
+        """Write the ``index``-th line's legend: a stroke of its colour, then ``summary``."""
+        left, top, _, _ = self.area
+        legend_y = top + 14 + 26 * index
+        pygame.draw.line(self.canvas, colour, (left + 16, legend_y), (left + 46, legend_y), 4)
+        self.text(summary, (left + 54, legend_y), "midleft", self.small)
+
+    def save(self, title: str, x_title: str, y_title: str, path: Path) -> None:
+        """Write the plot's title and its axes' titles, then save it to ``path`` (PNG)."""
+        left, top, right, bottom = self.area
+        self.text(title, (SIZE[0] // 2, 22), "midtop", self.font)
+        self.text(x_title, ((left + right) // 2, SIZE[1] - 30), "midtop", self.small)
+        y_image = pygame.transform.rotate(self.font.render(y_title, True, INK), 90)
+        self.canvas.blit(y_image, y_image.get_rect(midleft=(14, (top + bottom) // 2)))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pygame.image.save(self.canvas, str(path))
+
+
 def draw_frame_times(series: dict[str, list[float]], title: str, path: Path) -> None:
     """Save a plot of each run's frame-time distribution (milliseconds) to ``path`` (PNG)."""
-    pygame.font.init()
-    font, small = pygame.font.Font(None, 26), pygame.font.Font(None, 21)
-    canvas = pygame.Surface(SIZE)
-    canvas.fill(BACKGROUND)
-    left, top = MARGIN_LEFT, MARGIN_TOP
-    right, bottom = SIZE[0] - MARGIN_RIGHT, SIZE[1] - MARGIN_BOTTOM
+    figure = _Figure()
+    canvas, text, small = figure.canvas, figure.text, figure.small
+    left, top, right, bottom = figure.area
 
     longest = max(len(times) for times in series.values())
     x_max = math.log10(longest)  # the slowest frame of the longest run sits at the right edge
@@ -58,10 +94,6 @@ def draw_frame_times(series: dict[str, list[float]], title: str, path: Path) -> 
     def y_of(ms: float) -> int:
         fraction = (math.log10(max(ms, 1e-3)) - y_low) / (y_high - y_low)
         return round(bottom - (bottom - top) * fraction)
-
-    def text(words: str, where: tuple[int, int], anchor: str, face: pygame.font.Font) -> None:
-        image = face.render(words, True, INK)
-        canvas.blit(image, image.get_rect(**{anchor: where}))
 
     for ms in Y_TICKS_MS:
         if y_low <= math.log10(ms) <= y_high:
@@ -77,7 +109,7 @@ def draw_frame_times(series: dict[str, list[float]], title: str, path: Path) -> 
     for x in range(left, right, 12):  # dashed: a reference, not data
         pygame.draw.line(canvas, (150, 150, 150), (x, budget_y), (min(x + 6, right), budget_y))
     text("60 fps (16.7 ms)", (right - 6, budget_y + 4), "topright", small)
-    pygame.draw.rect(canvas, INK, (left, top, right - left, bottom - top), 1)
+    figure.border()
 
     for index, (label, times) in enumerate(series.items()):
         ordered = sorted(times)
@@ -85,21 +117,14 @@ def draw_frame_times(series: dict[str, list[float]], title: str, path: Path) -> 
         points = [(x_of(_tail(i / len(ordered))), y_of(ms)) for i, ms in enumerate(ordered)]
         if len(points) > 1:
             pygame.draw.lines(canvas, colour, False, points, 3)
-        legend_y = top + 14 + 26 * index
-        pygame.draw.line(canvas, colour, (left + 16, legend_y), (left + 46, legend_y), 4)
         summary = (
             f"{label}: median {percentile(ordered, 0.5):.1f} ms, "
             f"p99 {percentile(ordered, 0.99):.1f} ms, max {ordered[-1]:.1f} ms"
         )
-        text(summary, (left + 54, legend_y), "midleft", small)
+        figure.legend(index, colour, summary)
 
-    text(title, (SIZE[0] // 2, 22), "midtop", font)
     x_title = "share of frames at or below this time (log scale towards the tail)"
-    text(x_title, ((left + right) // 2, SIZE[1] - 30), "midtop", small)
-    y_title = pygame.transform.rotate(font.render("frame time, ms (log scale)", True, INK), 90)
-    canvas.blit(y_title, y_title.get_rect(midleft=(14, (top + bottom) // 2)))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pygame.image.save(canvas, str(path))
+    figure.save(title, x_title, "frame time, ms (log scale)", path)
 
 
 def _level(label: str) -> float:
@@ -113,12 +138,9 @@ def draw_growth(series: dict[str, dict[str, float]], path: Path) -> None:
 
     ``series`` maps a line's label to its growth metrics (``us @100``...).
     """
-    pygame.font.init()
-    font, small = pygame.font.Font(None, 26), pygame.font.Font(None, 21)
-    canvas = pygame.Surface(SIZE)
-    canvas.fill(BACKGROUND)
-    left, top = MARGIN_LEFT, MARGIN_TOP
-    right, bottom = SIZE[0] - MARGIN_RIGHT, SIZE[1] - MARGIN_BOTTOM
+    figure = _Figure()
+    canvas, text, small = figure.canvas, figure.text, figure.small
+    left, top, right, bottom = figure.area
     lines = {
         label: sorted((_level(k), v) for k, v in metrics.items() if k.startswith("us @"))
         for label, metrics in series.items()
@@ -134,10 +156,6 @@ def draw_growth(series: dict[str, dict[str, float]], path: Path) -> None:
     def y_of(us: float) -> int:
         return round(bottom - (bottom - top) * (math.log10(us) - y_low) / (y_high - y_low))
 
-    def text(words: str, where: tuple[int, int], anchor: str, face: pygame.font.Font) -> None:
-        image = face.render(words, True, INK)
-        canvas.blit(image, image.get_rect(**{anchor: where}))
-
     for us in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500):
         if y_low <= math.log10(us) <= y_high:
             pygame.draw.line(canvas, GRID, (left, y_of(us)), (right, y_of(us)))
@@ -145,7 +163,7 @@ def draw_growth(series: dict[str, dict[str, float]], path: Path) -> None:
     for count in sorted(set(xs)):
         pygame.draw.line(canvas, GRID, (x_of(count), top), (x_of(count), bottom))
         text(f"{count:,.0f}", (x_of(count), bottom + 8), "midtop", small)
-    pygame.draw.rect(canvas, INK, (left, top, right - left, bottom - top), 1)
+    figure.border()
     for index, (label, points) in enumerate(lines.items()):
         colour = COLOURS[index % len(COLOURS)]
         drawn = [(x_of(x), y_of(y)) for x, y in points]
@@ -153,15 +171,8 @@ def draw_growth(series: dict[str, dict[str, float]], path: Path) -> None:
             pygame.draw.lines(canvas, colour, False, drawn, 3)
         for point in drawn:
             pygame.draw.circle(canvas, colour, point, 5)
-        legend_y = top + 14 + 26 * index
-        pygame.draw.line(canvas, colour, (left + 16, legend_y), (left + 46, legend_y), 4)
         summary = f"{label}: {points[0][1]:.2f} us at {points[0][0]:,.0f}, "
         summary += f"{points[-1][1]:.2f} us at {points[-1][0]:,.0f}"
-        text(summary, (left + 54, legend_y), "midleft", small)
+        figure.legend(index, colour, summary)
     title = "growth: main-thread cost of one call() (or empty update()) by calls pending"
-    text(title, (SIZE[0] // 2, 22), "midtop", font)
-    text("calls pending (log scale)", ((left + right) // 2, SIZE[1] - 30), "midtop", small)
-    y_title = pygame.transform.rotate(font.render("microseconds (log scale)", True, INK), 90)
-    canvas.blit(y_title, y_title.get_rect(midleft=(14, (top + bottom) // 2)))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pygame.image.save(canvas, str(path))
+    figure.save(title, "calls pending (log scale)", "microseconds (log scale)", path)

@@ -23,8 +23,10 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
+from typing import NamedTuple
 
 from benchmarks import frames, growth, scheduling, startup, tasks
 from benchmarks.common import MIB, Config
@@ -184,18 +186,44 @@ def run_pool(runner_type: type[Runner], workloads: list[Workload], config: Confi
     return rows
 
 
+class Part(NamedTuple):
+    """Tables measured together, outside the per-pool workloads; run if any is wanted."""
+
+    sections: tuple[str, ...]
+    progress_line: str
+    rows: Callable[[Config], list[Row]]
+
+
+SCHEDULING_PARTS = (
+    Part(("groups",), "groups: f.map() against separate calls ...", scheduling.group_rows),
+    Part(("priority",), "priority inversion ...", scheduling.priority_rows),
+)
+GROWTH_PARTS = (
+    Part(
+        ("growth_call", "growth_update", "growth_memory"),
+        "growth: calls pending, memory ...",
+        growth.pending_rows,
+    ),
+    Part(("growth_workers",), "growth: tiny calls by worker count ...", growth.worker_rows),
+    Part(
+        ("growth_budget",), "growth: update(budget) with completions ready ...", growth.budget_rows
+    ),
+)
+
+
+def run_parts(parts: Iterable[Part], config: Config, wanted: set[str]) -> list[Row]:
+    """The rows of every part with a table that is wanted, each part announced as it starts."""
+    rows: list[Row] = []
+    for part in parts:
+        if not wanted.isdisjoint(part.sections):
+            progress(part.progress_line)
+            rows += part.rows(config)
+    return rows
+
+
 def run_growth(config: Config, wanted: set[str]) -> list[Row]:
     """The growth tables that are wanted (see ``growth.py``), and their plot in docs/."""
-    rows: list[Row] = []
-    if wanted & {"growth_call", "growth_update", "growth_memory"}:
-        progress("growth: calls pending, memory ...")
-        rows += growth.pending_rows(config)
-    if "growth_workers" in wanted:
-        progress("growth: tiny calls by worker count ...")
-        rows += growth.worker_rows(config)
-    if "growth_budget" in wanted:
-        progress("growth: update(budget) with completions ready ...")
-        rows += growth.budget_rows(config)
+    rows = run_parts(GROWTH_PARTS, config, wanted)
     series = {
         f"{row.pool}{' update()' if row.section == 'growth_update' else ''}": row.metrics
         for row in rows
@@ -256,12 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             if any(workload.applies_to(runner_type) for workload in workloads)
             for row in run_pool(runner_type, workloads, config)
         ]
-    if "groups" in wanted:
-        progress("groups: f.map() against separate calls ...")
-        rows += scheduling.group_rows(config)
-    if "priority" in wanted:
-        progress("priority inversion ...")
-        rows += scheduling.priority_rows(config)
+    rows += run_parts(SCHEDULING_PARTS, config, wanted)
     rows += run_growth(config, wanted)
     if "startup" in wanted:
         rows += run_startup(config)

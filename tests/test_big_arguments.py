@@ -23,6 +23,7 @@ from helpers import BOUND, block_until, wait_until
 
 import pygame_async
 from pygame_async._core import serialization
+from pygame_async._core.arguments_apart import Apart
 from pygame_async._lanes.process.staging import KEEP_BYTES
 
 BIG = 4 * serialization.OUT_OF_BAND_BYTES
@@ -71,10 +72,11 @@ def test_a_big_bytes_argument_is_sent_as_it_is(one_worker: pygame_async.Pool) ->
     task = one_worker.call(None, "describe", data)
     arguments = task.arguments
     if arguments is not None:  # not yet answered: it still holds what it sends
-        assert type(arguments) is serialization.Apart
+        assert type(arguments) is Apart
         assert len(arguments.blob) < 1024  # the pickle holds no byte of the data
         (buffer, writable), *_ = arguments.buffers
         assert memoryview(buffer).obj is data and not writable  # no copy was made
+        assert arguments.layout == ((BIG, False),)
     assert task.result(timeout=BOUND) == ("bytes", BIG, _digest(data))
 
 

@@ -23,6 +23,10 @@ pickler's dispatch table (so they cost nothing where they are absent):
   carry their source lines into the receiver's :mod:`linecache`
   (:func:`_reduce_code`): a traceback in a worker shows the game's file,
   line and source text, as it would in the game.
+
+A call's arguments with their big raw buffers apart, for the process lane,
+are pickled by :mod:`pygame_async._core.arguments_apart`, with this module's
+pickler.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import tempfile
 import types
 from collections import ChainMap
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import cloudpickle
 
@@ -265,7 +269,7 @@ _IO_MODULES = frozenset({"_io", "io", "socket", "builtins"})
 _PICKLE_METHODS = frozenset({"__reduce__", "__reduce_ex__", "__getstate__"})
 
 
-class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
+class Pickler(cloudpickle.Pickler):  # type: ignore[misc]
     """cloudpickle's pickler, with pygame_async's own and extra reducers consulted first."""
 
     dispatch_table: _DispatchTable = _DispatchTable(  # pickle reads it here
@@ -285,7 +289,7 @@ def add_reducer_source(source: ReducerSource) -> None:
     _reducer_sources.append(source)
 
 
-def _add_ready_reducers() -> None:
+def add_ready_reducers() -> None:
     """Ask the sources that have not answered yet for their reducers."""
     for source in list(_reducer_sources):
         reducers = source()
@@ -297,124 +301,56 @@ def _add_ready_reducers() -> None:
 OUT_OF_BAND_BYTES = 1 << 20
 """Raw buffers this large travel beside the pickle, not inside it."""
 
-_PLAIN_TYPES = frozenset({int, float, complex, str, bytes, bool, type(None)})
+PLAIN_TYPES = frozenset({int, float, complex, str, bytes, bool, type(None)})
+"""Types the standard pickle sends exactly as cloudpickle would (see :func:`is_plain`)."""
 _PLAIN_CONTAINERS = frozenset({tuple, list, dict})
 _PLAIN_DEPTH = 3  # containers nested deeper than this go through cloudpickle
-_PLAIN_LENGTH = 32  # longer containers too: checking them would cost more than it saves
+PLAIN_LENGTH = 32
+"""Containers longer than this go through cloudpickle: checking them would cost more."""
 
 
-def _is_plain(obj: Any, depth: int = 0) -> bool:
+def is_plain(obj: Any, depth: int = 0) -> bool:
     """Tell whether the standard pickle sends ``obj`` exactly as cloudpickle would, faster."""
     kind = type(obj)
-    if kind in _PLAIN_TYPES:
+    if kind in PLAIN_TYPES:
         return True
-    if depth >= _PLAIN_DEPTH or kind not in _PLAIN_CONTAINERS or len(obj) > _PLAIN_LENGTH:
+    if depth >= _PLAIN_DEPTH or kind not in _PLAIN_CONTAINERS or len(obj) > PLAIN_LENGTH:
         return False
     # Loops, not all() over generators: this runs for every call and result.
     if kind is dict:
         for key, value in obj.items():
-            if type(key) not in _PLAIN_TYPES or (
-                type(value) not in _PLAIN_TYPES and not _is_plain(value, depth + 1)
+            if type(key) not in PLAIN_TYPES or (
+                type(value) not in PLAIN_TYPES and not is_plain(value, depth + 1)
             ):
                 return False
         return True
     for item in obj:
-        if type(item) not in _PLAIN_TYPES and not _is_plain(item, depth + 1):
+        if type(item) not in PLAIN_TYPES and not is_plain(item, depth + 1):
             return False
     return True
 
 
 def dumps(obj: object) -> bytes:
     """Pickle ``obj`` by value where needed (cloudpickle), with pygame types supported."""
-    if _is_plain(obj):
+    if is_plain(obj):
         # The common tiny call: the C pickler alone, far cheaper than a cloudpickle
         # one (see benchmarks "tiny").
         return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    _add_ready_reducers()
+    add_ready_reducers()
     buffer = io.BytesIO()
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     return buffer.getvalue()
 
 
 def dumps_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     """Pickle a call's ``(args, kwargs)``, quickest for the usual few plain arguments."""
-    if not kwargs and len(args) <= _PLAIN_LENGTH:
+    if not kwargs and len(args) <= PLAIN_LENGTH:
         for arg in args:
-            if type(arg) not in _PLAIN_TYPES and not _is_plain(arg, 2):
+            if type(arg) not in PLAIN_TYPES and not is_plain(arg, 2):
                 break
         else:
             return pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
     return dumps((args, kwargs))
-
-
-Snapshot = Callable[[memoryview], Any]
-"""Copies a flat view of a mutable buffer into memory of its own; returns that copy."""
-
-
-class Apart(NamedTuple):
-    """A call's pickled arguments, and the big raw buffers that travel after the blob."""
-
-    blob: bytes
-    buffers: list[tuple[Any, bool]]  # each buffer, and whether the receiver gets it writable
-
-    def layout(self) -> tuple[tuple[int, bool], ...]:
-        """Return each buffer's size and whether it is writable, as the receiver reads them."""
-        return tuple((memoryview(buffer).nbytes, writable) for buffer, writable in self.buffers)
-
-
-def dumps_arguments_apart(
-    args: tuple[Any, ...], kwargs: dict[str, Any], snapshot: Snapshot
-) -> bytes | Apart:
-    """Pickle a call's ``(args, kwargs)`` with its big raw buffers left out of the blob.
-
-    Returns the blob alone when there is no big buffer; else an :class:`Apart`
-    with the buffers, in order, each with whether it was writable (pass them
-    to :func:`loads`).  A big ``bytes`` (an argument
-    itself, or behind a :class:`pickle.PickleBuffer` a reducer exposes) is
-    immutable and sent as it is; any other big buffer (a numpy array's
-    data, a Surface's pixels, a ``bytearray`` argument) is copied at once with
-    ``snapshot``, so a change the caller makes afterwards never reaches the
-    worker, and the source (a Surface, which stays locked while its buffer
-    is exported) is let go at once.  ``bytes`` and ``bytearray`` travel apart
-    only as arguments themselves, not inside a container.
-    """
-    if not kwargs and len(args) <= _PLAIN_LENGTH:
-        for arg in args:
-            kind = type(arg)
-            if kind is bytes or kind is bytearray:
-                if len(arg) >= OUT_OF_BAND_BYTES:
-                    break
-            elif kind not in _PLAIN_TYPES and not _is_plain(arg, 2):
-                break
-        else:
-            return pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-    args = tuple(map(_apart_if_big, args))
-    kwargs = {key: _apart_if_big(value) for key, value in kwargs.items()}
-    _add_ready_reducers()
-    buffers: list[tuple[Any, bool]] = []
-
-    def out_of_band(buffer: pickle.PickleBuffer) -> bool:
-        with buffer.raw() as raw:
-            if raw.nbytes < OUT_OF_BAND_BYTES:
-                return True  # in-band: not worth a message of its own
-            if type(raw.obj) is bytes:
-                buffers.append((buffer, False))
-                return False
-            buffers.append((snapshot(raw), not raw.readonly))
-        buffer.release()
-        return False
-
-    stream = io.BytesIO()
-    _Pickler(stream, protocol=5, buffer_callback=out_of_band).dump((args, kwargs))
-    return Apart(stream.getvalue(), buffers) if buffers else stream.getvalue()
-
-
-def _apart_if_big(value: Any) -> Any:
-    """Wrap a big ``bytes`` or ``bytearray`` so that its contents can travel out of band."""
-    kind = type(value)
-    if (kind is bytes or kind is bytearray) and len(value) >= OUT_OF_BAND_BYTES:
-        return _BigBytes(pickle.PickleBuffer(value), kind)
-    return value
 
 
 def dumps_out_of_band(obj: object) -> tuple[bytes, list[pickle.PickleBuffer]]:
@@ -430,10 +366,10 @@ def dumps_out_of_band(obj: object) -> tuple[bytes, list[pickle.PickleBuffer]]:
         # Big bytes are pickled in-band by the C pickler whatever we do; sent
         # as a raw buffer, they skip two copies and become bytes again on load.
         buffer = pickle.PickleBuffer(obj)
-        return pickle.dumps(_BigBytes(buffer), protocol=5, buffer_callback=_out_of_band), [buffer]
-    if _is_plain(obj):
+        return pickle.dumps(BigBytes(buffer), protocol=5, buffer_callback=_out_of_band), [buffer]
+    if is_plain(obj):
         return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), []
-    _add_ready_reducers()
+    add_ready_reducers()
     buffers: list[pickle.PickleBuffer] = []
 
     def out_of_band(buffer: pickle.PickleBuffer) -> bool:
@@ -444,11 +380,11 @@ def dumps_out_of_band(obj: object) -> tuple[bytes, list[pickle.PickleBuffer]]:
         return False
 
     stream = io.BytesIO()
-    _Pickler(stream, protocol=5, buffer_callback=out_of_band).dump(obj)
+    Pickler(stream, protocol=5, buffer_callback=out_of_band).dump(obj)
     return stream.getvalue(), buffers
 
 
-class _BigBytes:
+class BigBytes:
     """Pickles as ``bytes(buffer)`` (or ``bytearray``), so the buffer can travel out of band."""
 
     __slots__ = ("buffer", "kind")

@@ -16,7 +16,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from pygame_async._core import serialization
+from pygame_async._core import arguments_apart, serialization
 
 
 def pickle_definition(name: str, function: Callable[..., Any]) -> bytes:
@@ -39,11 +39,11 @@ def pickle_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -
 
 
 def pickle_arguments_apart(
-    name: str, args: tuple[Any, ...], kwargs: dict[str, Any], snapshot: serialization.Snapshot
-) -> bytes | serialization.Apart:
+    name: str, args: tuple[Any, ...], kwargs: dict[str, Any], snapshot: arguments_apart.Snapshot
+) -> bytes | arguments_apart.Apart:
     """As :func:`pickle_arguments`, with big raw buffers apart (``dumps_arguments_apart``)."""
     try:
-        return serialization.dumps_arguments_apart(args, kwargs, snapshot)
+        return arguments_apart.dumps_arguments_apart(args, kwargs, snapshot)
     except Exception as exc:
         raise _unpicklable_arguments(name, args, kwargs, exc) from exc
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from pygame_async._lanes.process import wire
+from pygame_async._lanes.process.staging import fresh_memory
 from pygame_async._lanes.process.wire import FromWorker, Reply, Result, WireError
 
 _FRAMES_PER_READ = 256  # a reader returns after this many, so a flood cannot hold it
@@ -38,7 +39,6 @@ _BULK_PATIENCE = 0.1  # seconds a bulk read waits before checking its worker is 
 # is made non-blocking instead, and bulk reads wait with select().
 _DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
 _NOWAIT = _DONTWAIT | getattr(socket, "MSG_NOSIGNAL", 0)
-_HUGE_PAGES: int | None = getattr(mmap, "MADV_HUGEPAGE", None)  # Linux only
 
 
 def prepare(channel: socket.socket, bulk: socket.socket) -> None:
@@ -245,14 +245,9 @@ def _receive_raw(
     if not writable:
         return _receive_bytes(channel, size, worker_gone)
     # An anonymous mapping costs nothing until the read fills its pages, and
-    # the kernel fills them inside the read, without the GIL.  Private,
-    # because a shared anonymous mapping is shmem, which Linux backs with small
-    # pages only; a private one takes huge pages where allowed (see
+    # the kernel fills them inside the read, without the GIL (huge pages: see
     # benchmarks "surface").
-    private = getattr(mmap, "MAP_PRIVATE", None)
-    target = mmap.mmap(-1, size) if private is None else mmap.mmap(-1, size, flags=private)
-    if _HUGE_PAGES is not None:
-        target.madvise(_HUGE_PAGES)
+    target = fresh_memory(size)
     with memoryview(target) as view:
         _receive_exactly(channel, view, worker_gone)
     return target

@@ -21,6 +21,7 @@ import time
 from typing import NamedTuple
 
 from pygame_async._core import serialization
+from pygame_async._core.arguments_apart import Apart
 from pygame_async._core.definitions import Definition
 from pygame_async._core.errors import WorkerStartError
 from pygame_async._core.task import Task
@@ -132,8 +133,8 @@ class Dispatcher:
         if definition.id not in worker.known_definitions:
             self.send_definition(worker, definition)
         arguments = task.arguments
-        if type(arguments) is serialization.Apart:  # big buffers follow the batch, on bulk
-            operation = (wire.CALL, task.id, definition.id, arguments.blob, arguments.layout())
+        if type(arguments) is Apart:  # big buffers follow the batch, on bulk
+            operation = (wire.CALL, task.id, definition.id, arguments.blob, arguments.layout)
             worker.queue(operation, call=task, raw=[buffer for buffer, _ in arguments.buffers])
         else:
             worker.queue((wire.CALL, task.id, definition.id, arguments), call=task)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 
-from pygame_async._core import serialization
+from pygame_async._core.arguments_apart import Apart
 from pygame_async._core.errors import (
     RemoteTraceback,
     WorkerProtocolError,
@@ -179,7 +179,7 @@ class Receiver:
         task.definition.measured(seconds)
         if task.state is TaskState.ASSIGNED:  # else cancelled while queued on the worker
             self._state.ledger.finish(task, outcome)
-        if type(arguments) is serialization.Apart:  # the worker read its buffers before it started
+        if type(arguments) is Apart:  # the worker read its buffers before it started
             self._state.staging.give_back_all(arguments)
         max_calls = self._state.settings.max_calls
         if max_calls is not None and worker.calls_done >= max_calls:

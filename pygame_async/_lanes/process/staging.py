@@ -23,7 +23,7 @@ import mmap
 import threading
 from typing import Final
 
-from pygame_async._core.serialization import Apart
+from pygame_async._core.arguments_apart import Apart
 
 _GRAIN: Final = 1 << 20  # sizes are rounded up to a multiple of this, so near sizes share
 KEEP_BYTES: Final = 64 << 20
