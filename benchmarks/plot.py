@@ -1,6 +1,6 @@
-"""The frame-time plot, drawn with pygame itself so the suite needs no plotting library.
+"""The frame-time and growth plots, drawn with pygame itself: the suite needs no plotting library.
 
-It is a percentile distribution, as HdrHistogram draws them: each run's frame
+The frame-time plot is a percentile distribution, as HdrHistogram draws them: each run's frame
 times sorted, plotted against the share of frames at or below them, on an x
 axis that gives 90%, 99% and 99.9% equal room, so the stutters in the tail
 are as visible as the typical frame.  Frame time is on a log scale.
