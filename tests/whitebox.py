@@ -94,6 +94,11 @@ def io_thread_alive(pool: pygame_async.Pool) -> bool:
     return bool(pool._lane._io._thread.is_alive())  # type: ignore[attr-defined]
 
 
+def io_thread_sees_a_burst(pool: pygame_async.Pool) -> bool:
+    """True while the pool's I/O thread counts the game's calls as a burst (and leaves them)."""
+    return bool(pool._lane._io._bursting)  # type: ignore[attr-defined]
+
+
 def rouse_io_thread(pool: pygame_async.Pool) -> None:
     """Wake the pool's I/O thread for one more turn of its loop."""
     with pool._ledger.lock:
@@ -125,6 +130,11 @@ def is_at_rest(pool: pygame_async.Pool) -> bool:
 def calls_made(pool: pygame_async.Pool) -> int:
     """How many tasks the pool has made so far."""
     return next(pool._ledger.task_ids) - 1
+
+
+def calls_made_by_game(pool: pygame_async.Pool) -> int:
+    """How many times ``call()`` has made a call (the count a lane tells bursts by)."""
+    return int(pool._ledger.calls_made)
 
 
 def lane_kind(pool: pygame_async.Pool) -> str:

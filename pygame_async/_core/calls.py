@@ -80,6 +80,7 @@ def make_call(
         task.lane = lane
         definition.live_calls += 1
         ledger.pending += 1
+        ledger.calls_made += 1
         if not plain:
             task.priority = options.priority
             task.retries = options.retries

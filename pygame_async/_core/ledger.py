@@ -68,6 +68,7 @@ class Ledger:
         self.state = PoolState.RUNNING
         self.broken: PoolBrokenError | None = None
         self.pending = 0  # calls made and not yet delivered or cancelled
+        self.calls_made = 0  # call()s so far: a lane can tell when the game makes a burst
         self.in_flight = 0  # calls handed to a lane and not finished
         self.changes = 0  # counts notify(): a waiter blocks only until it moves
         self.completed: deque[Task] = deque()  # finished, for update() to deliver

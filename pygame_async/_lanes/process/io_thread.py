@@ -17,6 +17,15 @@ While the game's thread polls (``update()`` called within the last
 workers' sockets are theirs: listening too would only make this thread
 fight them for the GIL (see benchmarks "round_trip").
 
+While a game that polls (``update()`` or ``wait()`` within the last
+``_POLLING_GAME``) makes a burst of calls (``_BURST`` or more within a
+``_POLLED_WINDOW``), this thread leaves those sockets be too, so that
+``call()`` does not wait for the GIL while replies are filed: the game's
+next ``update()`` or ``wait()`` reads them.  A game that stops polling gets
+them from this thread again ``_POLLING_GAME`` after its last poll, and one
+that never polls (its completions come as events, or to Futures) always
+does.
+
 Nothing a worker sends or fails to send can stop this loop: a worker it
 cannot read costs that worker (killed, its call failed), and an error in
 the loop's own machinery breaks the pool loudly (``PoolBrokenError`` from
@@ -43,6 +52,8 @@ from pygame_async._lanes.process.wire import WireError
 logger = logging.getLogger("pygame_async")
 
 _POLLED_WINDOW = 0.002  # seconds after an update() during which the game counts as polling
+_BURST = 8  # calls within one _POLLED_WINDOW that make a burst (one, or a few, do not)
+_POLLING_GAME = 0.1  # seconds since its last poll during which the game counts as polling
 _LONGEST_WAIT = 3600.0  # seconds: poll() takes no more than about 24 days
 _READABLE = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
 
@@ -58,6 +69,8 @@ class IoThread(LaneThread):
         self._lifecycle = lifecycle
         self._receiver = receiver
         self._reaper = reaper
+        self._counted, self._counted_at = 0, -math.inf  # ledger.calls_made, and when
+        self._bursting = False  # the game made a burst of calls in the last window counted
 
     def _run(self) -> None:
         try:
@@ -77,7 +90,11 @@ class IoThread(LaneThread):
             if state.closed and not state.workers:
                 return False
             now = time.monotonic()
-            polled = now - state.polled_at < _POLLED_WINDOW or state.waiting_reader
+            polled = (
+                now - state.polled_at < _POLLED_WINDOW
+                or state.waiting_reader
+                or self._in_a_burst(now)
+            )
             poller = select.poll()
             poller.register(state.rouser.fileno, select.POLLIN)
             exits: dict[int, WorkerHandle] = {}
@@ -139,6 +156,18 @@ class IoThread(LaneThread):
         if news:
             state.ledger.post_and_request_update()
         return True
+
+    def _in_a_burst(self, now: float) -> bool:
+        """``[lock]`` Tell whether a game that polls is making a burst of calls, left to it.
+
+        A burst is ``_BURST`` calls or more within one ``_POLLED_WINDOW``,
+        counted over whole windows, however often this thread turns.
+        """
+        if now - self._counted_at >= _POLLED_WINDOW:
+            made = self._state.ledger.calls_made
+            self._bursting = made - self._counted >= _BURST
+            self._counted_at, self._counted = now, made
+        return self._bursting and now - self._state.polled_at < _POLLING_GAME
 
     def _serve_socket(self, worker: WorkerHandle, event: int) -> None:
         """Write and read what is ready on one worker's socket; a failure costs that worker."""
