@@ -36,14 +36,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def no_process_left_behind() -> Iterator[None]:
     """Every test must end with no worker process and no lane thread of ours alive.
 
-    The one exception: the workers of the dask cluster the tests share
-    (``dask_cluster``), which must be just those it plans, nothing left over.
+    The exceptions: the workers of the dask cluster the tests share
+    (``dask_cluster``), which must be just those it plans, nothing left over;
+    and those of a :func:`module_pool` still open, which are proven gone once
+    its module's last test has run.
     """
     yield
     if whitebox.default_pool() is not None:
         pygame_async.shutdown(cancel_pending=True)
         raise AssertionError("the test left the default pool loaded")
-    assert dask_cluster.not_shared() == []
+    shared = {pid for pool in _module_pools for pid in worker_pids(pool)}
+    assert dask_cluster.not_shared(also=shared) == []
     assert lanes.lane_threads_left() == []
 
 
@@ -69,6 +72,30 @@ def pool() -> Iterator[pygame_async.Pool]:
     with pygame_async.Pool(2) as pool:
         pids = worker_pids(pool)
         yield pool
+    assert not any(pid_alive(pid) for pid in pids)
+
+
+_module_pools: list[pygame_async.Pool] = []  # the module_pool fixtures open now
+
+
+@pytest.fixture(scope="module")
+def module_pool() -> Iterator[pygame_async.Pool]:
+    """A two-worker process pool that one module's tests share, proven gone after the last.
+
+    For modules whose tests only define functions and call them on the
+    process lane (no crash, kill, timeout, resize or shutdown): its workers
+    start, and import what the calls need (pygame), once rather than once a
+    test.  Its workers, those it started with and those it ends with, must be
+    gone once it has shut down.
+    """
+    with pygame_async.Pool(2) as pool:
+        pids = set(worker_pids(pool))
+        _module_pools.append(pool)
+        try:
+            yield pool
+        finally:
+            _module_pools.remove(pool)
+            pids.update(worker_pids(pool))
     assert not any(pid_alive(pid) for pid in pids)
 
 

@@ -93,16 +93,19 @@ def stray_processes(expected: set[int]) -> list[multiprocessing.process.BaseProc
 _known: set[int] = set()  # the shared workers' pids when last asked
 
 
-def not_shared() -> list[multiprocessing.process.BaseProcess]:
+def not_shared(also: set[int] | None = None) -> list[multiprocessing.process.BaseProcess]:
     """Child processes of this test process, except the shared cluster's current workers.
 
-    Cheap while the workers are those seen last; asks the cluster otherwise.
+    Nor the pids in ``also`` (other processes a test may leave running on
+    purpose).  Cheap while the workers are those seen last; asks the cluster
+    otherwise.
     """
     global _known
-    strays = stray_processes(_known)
+    others = also or set()
+    strays = stray_processes(_known | others)
     if strays and _cluster is not None:
         _known = current_pids()
-        strays = stray_processes(_known)
+        strays = stray_processes(_known | others)
     return strays
 
 

@@ -7,11 +7,16 @@ it must import nothing a worker cannot (no test module, no fixture).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import Callable, Generator
+from pathlib import Path
 
 import pygame_async
 
+REPO = Path(__file__).resolve().parent.parent
 BOUND = 10.0  # seconds: the longest any condition in a test may take to hold
 HOLD_LIMIT = 6 * BOUND  # seconds: a blocked call gives up, so a failed test cannot hang its pool
 
@@ -32,6 +37,30 @@ def pid_alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (FileNotFoundError, ProcessLookupError):  # gone, or going as we read
         return False
+
+
+def run_game_script(tmp_path: Path, source: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``source`` (dedented) as ``game.py`` in a fresh interpreter, as a game starts.
+
+    It runs in ``tmp_path``, headless, with the repository and the tests
+    importable and nothing else of this environment (plus ``env``).
+    """
+    script = tmp_path / "game.py"
+    script.write_text(textwrap.dedent(source))
+    return subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={
+            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
+            "SDL_VIDEODRIVER": "dummy",
+            "SDL_AUDIODRIVER": "dummy",
+            "PATH": "/usr/bin:/bin",
+            **env,
+        },
+    )
 
 
 def worker_pids(pool: pygame_async.Pool) -> list[int]:

@@ -61,6 +61,12 @@ def spin_until(pool: pygame_async.Pool, condition: Any) -> None:
     wait_until(lambda: pool.update() >= 0 and condition(), BOUND)
 
 
+@pytest.fixture
+def pool(module_pool: pygame_async.Pool) -> pygame_async.Pool:
+    """The module's tests only define and call: they share one pool (conftest's module_pool)."""
+    return module_pool
+
+
 def test_big_bytes_arrive_as_bytes(pool: pygame_async.Pool) -> None:
     pool.define("make_bytes", make_bytes)
     for seed in range(3):

@@ -487,6 +487,7 @@ def test_a_cluster_the_lane_starts_is_closed_with_the_pool() -> None:
     wait_until(lambda: not others_left())
 
 
+@pytest.mark.slow  # a game of its own, with a LocalCluster of its own
 def test_a_game_that_exits_mid_call_without_shutdown_leaves_nothing_and_says_nothing(
     tmp_path: Path,
 ) -> None:

@@ -506,6 +506,7 @@ print(before, descriptors())
 """
 
 
+@pytest.mark.slow  # 30 pools made and shut down in a game of its own
 def test_load_and_shutdown_leave_no_descriptor_open() -> None:
     # In a game process of its own: the test session's shared dask cluster
     # opens and closes descriptors of its own at any moment.

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import whitebox
+from helpers import run_game_script
 
 import pygame_async
-
-REPO = Path(__file__).resolve().parent.parent
 
 GAME_STATE = "as imported"  # a test changes it: a forked worker would see the change
 
@@ -21,28 +18,10 @@ def read_game_state() -> str:
     return GAME_STATE
 
 
-def run_script(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
-    script = tmp_path / "game.py"
-    script.write_text(textwrap.dedent(source))
-    return subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={
-            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
-            "SDL_VIDEODRIVER": "dummy",
-            "SDL_AUDIODRIVER": "dummy",
-            "PATH": "/usr/bin:/bin",
-        },
-    )
-
-
 def test_a_script_without_main_guard_runs_its_top_level_once(tmp_path: Path) -> None:
     # Like a small game: top-level code that opens a window, defines functions
     # in __main__, and uses the pool without `if __name__ == "__main__":`.
-    result = run_script(
+    result = run_game_script(
         tmp_path,
         """
         import os, pygame
@@ -79,7 +58,7 @@ def test_a_script_without_main_guard_runs_its_top_level_once(tmp_path: Path) -> 
 
 
 def test_workers_do_not_import_pygame_unless_a_function_does(tmp_path: Path) -> None:
-    result = run_script(
+    result = run_game_script(
         tmp_path,
         """
         import sys
@@ -102,7 +81,7 @@ def test_workers_do_not_import_pygame_unless_a_function_does(tmp_path: Path) -> 
 
 
 def test_a_game_that_exits_without_shutdown_leaves_no_worker(tmp_path: Path) -> None:
-    result = run_script(
+    result = run_game_script(
         tmp_path,
         """
         import os

@@ -10,12 +10,13 @@ gone once its pool has shut down.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 from typing import Any
+
+from helpers import run_game_script
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -64,22 +65,8 @@ def run_game(tmp_path: Path, body: str) -> Any:
     ``body`` fills ``found`` (what it reports) and ``gone`` (the pids that
     must have exited: the epilogue waits, boundedly, for each).
     """
-    script = tmp_path / "game.py"
-    script.write_text(GAME_PRELUDE + textwrap.dedent(body) + GAME_EPILOGUE)
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={
-            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
-            "SDL_VIDEODRIVER": "dummy",
-            "SDL_AUDIODRIVER": "dummy",
-            "PYGAME_HIDE_SUPPORT_PROMPT": "1",
-            "PATH": "/usr/bin:/bin",
-        },
-    )
+    source = GAME_PRELUDE + textwrap.dedent(body) + GAME_EPILOGUE
+    result = run_game_script(tmp_path, source, PYGAME_HIDE_SUPPORT_PROMPT="1")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])
 

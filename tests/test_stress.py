@@ -8,11 +8,15 @@ import threading
 import time
 from collections import Counter
 
+import pytest
 import whitebox
 from helpers import BOUND, identity, wait_until
 
 import pygame_async
 from pygame_async import ResultNotSentError, TaskTimeoutError, WorkerCrashedError
+
+# Tens of thousands of calls a test: slow cases (CI runs them).
+pytestmark = pytest.mark.slow
 
 
 def raise_value_error(i: int) -> None:

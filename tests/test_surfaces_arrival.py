@@ -69,6 +69,12 @@ def load(path: str) -> pygame.Surface:
 
 
 @pytest.fixture
+def pool(module_pool: pygame_async.Pool) -> pygame_async.Pool:
+    """The module's tests only define and call: they share one pool (conftest's module_pool)."""
+    return module_pool
+
+
+@pytest.fixture
 def arrivals(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[int]]]:
     """In this process: where the bulk reader received each raw buffer, and each copy made."""
     seen: dict[str, list[int]] = {"received": [], "copies": []}

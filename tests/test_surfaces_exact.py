@@ -253,6 +253,12 @@ def test_the_blank_surface_holds_exactly_the_palette_given() -> None:
 # Through a real pool.
 
 
+@pytest.fixture
+def pool(module_pool: pygame_async.Pool) -> pygame_async.Pool:
+    """The module's tests only define and call: they share one pool (conftest's module_pool)."""
+    return module_pool
+
+
 def seen_in_worker(surface: pygame.Surface) -> tuple[dict[str, object], bool]:
     return seen_state(surface), pygame.display.get_init()
 

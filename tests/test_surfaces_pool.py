@@ -46,6 +46,12 @@ SURFACES = {
 
 
 @pytest.fixture
+def pool(module_pool: pygame_async.Pool) -> pygame_async.Pool:
+    """The module's tests only define and call: they share one pool (conftest's module_pool)."""
+    return module_pool
+
+
+@pytest.fixture
 def surface_pool(pool: pygame_async.Pool) -> Iterator[pygame_async.Pool]:
     pool.define("identity", identity)
     pool.define("state_in_worker", state_in_worker)

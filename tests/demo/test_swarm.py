@@ -35,6 +35,7 @@ from demos.swarm.world import (
 )
 
 
+@pytest.mark.slow  # plays the game through
 def test_async_run_delivers_valid_paths_and_shows_the_world(tmp_path: Path) -> None:
     shot, dump = tmp_path / "shot.png", tmp_path / "paths.json"
     summary = play(tmp_path, 300, "--screenshot", str(shot), "--dump-paths", str(dump))
@@ -72,6 +73,7 @@ def test_async_run_delivers_valid_paths_and_shows_the_world(tmp_path: Path) -> N
     assert sum(not nearer_floor(colour) for colour in wall) > 0.95 * len(wall)
 
 
+@pytest.mark.slow  # plays the game through
 @pytest.mark.parametrize("lane", ["thread", "inline"])
 def test_the_thread_and_inline_lanes_plan_valid_paths(tmp_path: Path, lane: str) -> None:
     dump = tmp_path / "paths.json"
@@ -85,6 +87,7 @@ def test_the_thread_and_inline_lanes_plan_valid_paths(tmp_path: Path, lane: str)
     assert len(goals) == 1 and next(iter(goals))[0] == 1  # one click, in the first world
 
 
+@pytest.mark.slow  # plays the game through
 def test_sync_run_plans_on_the_main_thread(tmp_path: Path) -> None:
     summary = play(tmp_path, 60, "--sync")  # the player clicks at frame 30
     paths = summary["paths"]
@@ -93,6 +96,7 @@ def test_sync_run_plans_on_the_main_thread(tmp_path: Path) -> None:
     assert paths["cancelled"] == paths["pending"] == 0
 
 
+@pytest.mark.slow  # plays the game through
 def test_no_paths_run_plans_nothing(tmp_path: Path) -> None:
     summary = play(tmp_path, 60, "--no-paths")
     assert summary["mode"] == "no-paths"
@@ -111,6 +115,7 @@ def test_escape_quits_and_stops_every_worker() -> None:
     assert whitebox.default_pool() is None  # shut down: conftest checks no worker is left
 
 
+@pytest.mark.slow  # plays the game through
 def test_a_worker_killed_mid_game_costs_one_retry() -> None:
     player = ScriptedPlayer(seed=1)
 
@@ -188,6 +193,7 @@ def test_small_helpers() -> None:
     assert tile_at((-5, 10_000)) == (0, WORLD_H - 1)
 
 
+@pytest.mark.slow  # plays the game through
 def test_the_demo_plans_valid_paths_on_a_local_dask_cluster(tmp_path: Path) -> None:
     dump = tmp_path / "paths.json"
     summary = play(tmp_path, 150, "--dask", "local", "--dump-paths", str(dump))

@@ -23,6 +23,9 @@ from demos.swarm import game, headless, making
 from demos.swarm.slicing import Steps
 from demos.swarm.world import Grid, generate_chunk_steps, generate_world, largest_region
 
+# Each test plays the game for 90 or 160 frames at its 60 fps: slow cases (CI runs them).
+pytestmark = pytest.mark.slow
+
 LANES = ["process", "thread", "inline"]
 QUICK = 6  # frames between two goals: too few for the first goal's 300 requests to be made
 FRAMES = 160  # enough for the world, the two goals and every unit's request, on every lane

@@ -16,9 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from played import HEADLESS_ENV, REPO, check_dumped_paths, check_summary
 
 from demos.swarm import web_stage
+
+# Each test plays the game through in a fresh interpreter: slow cases (CI runs them).
+pytestmark = pytest.mark.slow
 
 WEBSIM = REPO / "tests" / "websim.py"
 PROBE = Path(__file__).resolve().parent / "asyncio_probe.py"
