@@ -16,14 +16,13 @@ import signal
 import struct
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
 
 import pytest
 import whitebox
-from helpers import BOUND, pid_alive, wait_until
+from helpers import BOUND, pid_alive, run_game_script, wait_until
 
 import pygame_async
 from pygame_async import (
@@ -327,7 +326,7 @@ def test_a_crafted_pickle_from_a_worker_never_runs_in_the_game(tmp_path: Path) -
 
 
 def test_running_out_of_memory_receiving_a_result_costs_that_call(tmp_path: Path) -> None:
-    result = _run_game(
+    result = run_game_script(
         tmp_path,
         """
         import resource
@@ -544,7 +543,7 @@ def test_a_killed_game_leaves_no_named_semaphore(tmp_path: Path) -> None:
 
 
 def test_a_start_failure_says_why_in_the_exception(tmp_path: Path) -> None:
-    result = _run_game(
+    result = run_game_script(
         tmp_path,
         """
         import resource
@@ -568,15 +567,3 @@ def _game_env() -> dict[str, str]:
         "SDL_VIDEODRIVER": "dummy",
         "SDL_AUDIODRIVER": "dummy",
     }
-
-
-def _run_game(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
-    script = tmp_path / "game.py"
-    script.write_text(textwrap.dedent(source))
-    return subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_game_env(),
-    )
