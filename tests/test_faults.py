@@ -429,26 +429,42 @@ delivered = []
 interrupts = 0
 made = 0
 told = False
-while True:
-    try:  # the game's loop runs inside a try, its test and jump back too: Ctrl+C lands anywhere
-        while made < 2000:
-            if not told:
-                told = True
-                print("ready", flush=True)  # the storm starts once this is read
-            pool.call(delivered.append, "inc", made)
-            made += 1
-            if made % 50 == 0:
-                pool.wait(10)
-        break
-    except KeyboardInterrupt:
-        interrupts += 1
-while True:
-    try:
-        done = pool.wait(10)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # done: the rest of the storm is moot
-        break
-    except KeyboardInterrupt:
-        interrupts += 1
+done = False
+
+
+def keep_trying(step):
+    # Ctrl+C lands anywhere in the game's own code, and CPython looks for it
+    # at a loop's jump back, which no try of that loop's own frame covers: so
+    # every loop of the game runs in a function of its own, called inside a
+    # try, and this retrying loop is itself retried from outside.
+    global interrupts
+    while True:
+        try:
+            return step()
+        except KeyboardInterrupt:
+            interrupts += 1
+
+
+def make_calls():
+    global made, told
+    while made < 2000:
+        if not told:
+            told = True
+            print("ready", flush=True)  # the storm starts once this is read
+        pool.call(delivered.append, "inc", made)
+        made += 1
+        if made % 50 == 0:
+            pool.wait(10)
+
+
+def wait_for_all():
+    global done
+    done = pool.wait(10)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # done: the rest of the storm is moot
+
+
+keep_trying(lambda: keep_trying(make_calls))
+keep_trying(lambda: keep_trying(wait_for_all))
 print(done, len(delivered), whitebox.calls_made(pool), pool.get_pending_count(), interrupts,
       flush=True)
 pool.shutdown()
