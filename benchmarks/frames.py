@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Config, Metrics, expect, percentile
-from benchmarks.targets import DEMO_NONE
+from benchmarks.targets import DEMO_NONE, TWO_WORKERS, TWO_WORKERS_NORMAL
 
 REPO = Path(__file__).resolve().parent.parent
 PROBE = "benchmarks.demo_probe"  # the demo itself, with a watchdog that says where it hung
@@ -33,6 +33,9 @@ MODES = (
     ("async (pygame_async)", ()),  # on worker processes, the default lane
     ("async, thread lane (--lane thread)", ("--lane", "thread")),
     ("async, inline lane (--lane inline)", ("--lane", "inline")),
+    # As many workers as cores: the game's thread then competes with them for a core.
+    (TWO_WORKERS, ("--workers", "2")),
+    (TWO_WORKERS_NORMAL, ("--workers", "2", "--worker-priority", "normal")),
     ("sync (--sync)", ("--sync",)),
     (DEMO_NONE, ("--no-paths",)),
 )

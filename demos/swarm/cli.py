@@ -62,6 +62,11 @@ def parser(prog: str) -> argparse.ArgumentParser:
         f"(default: {game.Options.workers}, leaving a core to the game; "
         "2 with --dask local: a two-process cluster)",
     )
+    parser.add_argument(
+        "--worker-priority",
+        choices=("low", "normal"),
+        help="worker processes below the game (low, the default) or at its priority",
+    )
     parser.add_argument("--seed", type=int, default=1, metavar="N", help="the first world's seed")
     parser.add_argument("--json", type=Path, metavar="FILE", help="headless: write the summary")
     parser.add_argument("--screenshot", type=Path, metavar="FILE", help="headless: last frame, PNG")
@@ -81,6 +86,10 @@ def parse(
         options.error("--json, --screenshot and --dump-paths need --headless")
     if args.dask is not None and args.lane is not None:
         options.error("--dask and --lane each pick where the calls run: give one")
+    if args.worker_priority is not None and (
+        args.dask is not None or args.lane not in (None, "process")
+    ):
+        options.error("--worker-priority is for worker processes (the process lane)")
     args.prog = prog
     return args
 
@@ -101,6 +110,7 @@ def session(args: argparse.Namespace) -> Generator[None, None, None]:
         budget=args.budget,
         sync=args.sync,
         paths=not args.no_paths,
+        worker_priority=args.worker_priority,
     )
     if args.headless:
         frames = args.frames or 600

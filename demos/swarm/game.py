@@ -83,6 +83,8 @@ class Options:
     sync: bool = False  # plan paths on the main thread, as a game without pygame_async would
     paths: bool = True  # False: plan no path at all (the baseline for frame-time measurements)
     record: bool = False  # keep every path delivered, the worlds and how they were made, to check
+    # Worker processes below the game ("low", pygame_async's default) or beside it ("normal").
+    worker_priority: str | None = None
 
 
 @dataclass
@@ -448,7 +450,9 @@ def play(
     pygame.display.set_caption("pygame_async: swarm")
     clock = pygame.time.Clock()
     try:
-        pygame_async.load(options.workers, lane=pool_lane(options))
+        pygame_async.load(
+            options.workers, lane=pool_lane(options), worker_priority=options.worker_priority
+        )
         art = yield from load_art(window, clock)
         if art is None:
             return

@@ -32,8 +32,8 @@ def load(workers: int = 1, *, lane: str | LaneSpec | None = None, **options: Any
     ``lane`` and ``options`` are those of :class:`Pool`: ``lane`` is
     ``"process"``, ``"thread"`` or ``"inline"`` (None: ``"process"``, or
     ``"inline"`` in a web build), or ``DaskLane(target)``; ``initializer``, ``initargs``,
-    ``max_calls_per_worker`` and ``max_worker_memory`` are for worker
-    processes.  Raises RuntimeError if
+    ``max_calls_per_worker``, ``max_worker_memory`` and ``worker_priority``
+    are for worker processes.  Raises RuntimeError if
     it is already loaded: call ``shutdown()`` first, or make an independent
     ``Pool()``.
     """

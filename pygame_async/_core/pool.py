@@ -36,7 +36,7 @@ import time
 import weakref
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from pygame_async._core import calls, exiting, updating, validate
 from pygame_async._core.call_options import PLAIN
@@ -85,6 +85,10 @@ class Pool:
     * ``max_worker_memory``: replace a worker, after its current call, once
       its resident memory exceeds that many bytes (for long sessions with
       leaky native code; not on Windows).
+    * ``worker_priority``: ``"low"`` (None, the default) runs the workers
+      below the game (nice +10; below normal on Windows), so that when
+      every core is busy the game's frames come first; ``"normal"`` runs
+      them at the game's own priority.
     """
 
     def __init__(
@@ -96,6 +100,7 @@ class Pool:
         initargs: tuple[Any, ...] = (),
         max_calls_per_worker: int | None = None,
         max_worker_memory: int | None = None,
+        worker_priority: Literal["low", "normal"] | None = None,
     ) -> None:
         validate.count("Pool(workers)", "workers", workers)
         options = {
@@ -103,6 +108,7 @@ class Pool:
             "initargs": initargs,
             "max_calls_per_worker": max_calls_per_worker,
             "max_worker_memory": max_worker_memory,
+            "worker_priority": worker_priority,
         }
         self._open(lane, workers, options)
 

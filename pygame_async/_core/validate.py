@@ -51,6 +51,20 @@ def positive_or_none(call: str, argument: str, value: object) -> int | None:
     return value
 
 
+def one_of(call: str, argument: str, value: object, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of the strings ``choices``."""
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{call}: {argument} must be one of {', '.join(map(repr, choices))}, "
+            f"got {type(value).__name__}"
+        )
+    if value not in choices:
+        raise ValueError(
+            f"{call}: {argument} must be one of {', '.join(map(repr, choices))}, got {value!r}"
+        )
+    return value
+
+
 def priority(caller: str, value: object) -> int:
     """Check a call's priority: an int (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, int):

@@ -27,7 +27,13 @@ OBJECT_KINDS: Final = ("dask",)
 WEB_PLATFORMS: Final = ("emscripten", "wasi")
 """``sys.platform`` of web builds (pygbag...): no processes, no real threads."""
 
-_PROCESS_ONLY: Final = ("initializer", "initargs", "max_calls_per_worker", "max_worker_memory")
+_PROCESS_ONLY: Final = (
+    "initializer",
+    "initargs",
+    "max_calls_per_worker",
+    "max_worker_memory",
+    "worker_priority",
+)
 
 
 def default_kind() -> str:

@@ -115,6 +115,38 @@ def test_escape_quits_and_stops_every_worker() -> None:
     assert whitebox.default_pool() is None  # shut down: conftest checks no worker is left
 
 
+@pytest.mark.parametrize(("asked", "above_the_game"), [(None, 10), ("normal", 0)])
+def test_the_demo_runs_its_workers_at_the_priority_asked_for(
+    asked: str | None, above_the_game: int
+) -> None:
+    def press_escape(frame: int) -> None:
+        if frame == 5:
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0))
+
+    def read_niceness(played: game.Game) -> None:
+        pool = whitebox.default_pool()
+        assert pool is not None
+        for pid in whitebox.worker_pids(pool):
+            seen.append(os.getpriority(os.PRIO_PROCESS, pid))
+
+    seen: list[int] = []
+    options = game.Options(workers=2, worker_priority=asked)
+    game.run(options, script=press_escape, finish=read_niceness)
+    assert seen == [min(os.nice(0) + above_the_game, 19)] * 2
+
+
+def test_worker_priority_is_for_worker_processes() -> None:
+    flags = ["--headless", "--lane", "thread", "--worker-priority", "low"]
+    done = subprocess.run(
+        [sys.executable, "-m", "demos.swarm", *flags],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 2 and "--worker-priority is for worker processes" in done.stderr
+
+
 @pytest.mark.slow  # plays the game through
 def test_a_worker_killed_mid_game_costs_one_retry() -> None:
     player = ScriptedPlayer(seed=1)

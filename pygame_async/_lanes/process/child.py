@@ -16,6 +16,7 @@ loop ends the process leaves with ``os._exit``, whatever threads it has.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib
 import math
@@ -43,6 +44,8 @@ from pygame_async._lanes.failures import (
 from pygame_async._lanes.process import wire
 from pygame_async._lanes.process.staging import fresh_memory
 
+_LOW_PRIORITY_NICENESS = 10  # added to the game's: the scheduler's weight for it is ~1/10
+_BELOW_NORMAL_PRIORITY_CLASS = 0x4000  # Windows: one step below the game's normal class
 # Progress reports are sent at most this often; the latest one in between is
 # kept, and sent before the call's reply, so the game always ends up with it.
 _PROGRESS_INTERVAL = 0.01
@@ -62,13 +65,14 @@ def main(
     setup: bytes | None,
     memory_limit: int | None,
     worker_setups: tuple[Callable[[], object], ...] = (),
+    low_priority: bool = False,
 ) -> None:
     """Run the worker process: prepare, serve until told to stop, leave."""
     global _channel, _bulk
     _channel, _bulk = channel, bulk
     code = 0
     try:
-        _prepare(worker_setups)
+        _prepare(worker_setups, low_priority)
         _Server(channel, bulk, memory_limit).serve(setup)
     except BaseException:  # a broken pipe (the game is gone), or worse: nothing to tell
         code = 1
@@ -78,8 +82,12 @@ def main(
         os._exit(code)
 
 
-def _prepare(worker_setups: tuple[Callable[[], object], ...] = ()) -> None:
+def _prepare(
+    worker_setups: tuple[Callable[[], object], ...] = (), low_priority: bool = False
+) -> None:
     """Make this process a well-behaved worker before it runs anything of the game's."""
+    if low_priority:
+        _lower_priority()  # first: on Linux a thread's priority is its own, inherited
     _die_with_parent()
     # A function that imports pygame must not print its banner in every worker.
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -90,6 +98,22 @@ def _prepare(worker_setups: tuple[Callable[[], object], ...] = ()) -> None:
     # runs the front unless a call uses it (see .bootstrap).
     for worker_setup in worker_setups:
         worker_setup()
+
+
+def _lower_priority() -> None:
+    """Run below the game, so that when every core is busy its frames are scheduled first.
+
+    Work in the background should wait for a free core rather than take one
+    from the game's thread mid-frame (see benchmarks "frames").  Lowering a
+    priority needs no privilege, so this fails only where the system forbids
+    it; the worker then runs at the game's priority.
+    """
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        kernel32 = ctypes.WinDLL("kernel32")
+        kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), _BELOW_NORMAL_PRIORITY_CLASS)
+        return
+    with contextlib.suppress(OSError):
+        os.nice(_LOW_PRIORITY_NICENESS)
 
 
 def _die_with_parent() -> None:

@@ -44,7 +44,7 @@ from pygame_async._lanes.process.lifecycle import Lifecycle
 from pygame_async._lanes.process.reaping import Reaper
 from pygame_async._lanes.process.receiving import Receiver
 from pygame_async._lanes.process.starter import StarterThread
-from pygame_async._lanes.process.state import LaneState, Settings
+from pygame_async._lanes.process.state import WORKER_PRIORITIES, LaneState, Settings
 from pygame_async._lanes.process.waiting import WaitingReader
 
 _PATIENCE = 0.001  # seconds update() waits for a socket the I/O thread is reading
@@ -68,6 +68,7 @@ class ProcessLane:
         initargs: tuple[Any, ...] = (),
         max_calls_per_worker: int | None = None,
         max_worker_memory: int | None = None,
+        worker_priority: str | None = None,
     ) -> None:
         settings = Settings(
             setup=_pack_initializer(initializer, initargs),
@@ -77,6 +78,11 @@ class ProcessLane:
             memory_limit=validate.positive_or_none(
                 "Pool(max_worker_memory)", "max_worker_memory", max_worker_memory
             ),
+            low_priority=worker_priority is None
+            or validate.one_of(
+                "Pool(worker_priority)", "worker_priority", worker_priority, WORKER_PRIORITIES
+            )
+            == "low",
         )
         if settings.memory_limit is not None and sys.platform == "win32":
             raise ValueError("Pool(max_worker_memory): not supported on Windows")

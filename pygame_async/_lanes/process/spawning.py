@@ -173,12 +173,15 @@ def start_worker(
     setup: bytes | None,
     memory_limit: int | None,
     worker_setups: tuple[Callable[[], object], ...] = (),
+    *,
+    low_priority: bool = False,
 ) -> tuple[multiprocessing.process.BaseProcess, socket.socket, socket.socket]:
     """Start a worker process; return it and the game's ends of its main and bulk sockets.
 
     The worker gets the other ends; the game closes its copies once the child
     has them.  ``worker_setups`` run in the worker first (see
-    :func:`pygame_async._core.lane_seam.add_worker_setup`).  Called on the
+    :func:`pygame_async._core.lane_seam.add_worker_setup`); ``low_priority``
+    runs it below the game (``Pool(worker_priority)``).  Called on the
     lane's starter thread: it waits while the new interpreter reads its
     start-up data.
     """
@@ -187,7 +190,7 @@ def start_worker(
     try:
         process = worker_context().Process(
             target=child.main,
-            args=(theirs, their_bulk, setup, memory_limit, worker_setups),
+            args=(theirs, their_bulk, setup, memory_limit, worker_setups, low_priority),
             name="pygame_async-worker",
             # Not a daemon: a worker's own code may start processes.  The pool
             # ends every worker at exit before multiprocessing would join them.

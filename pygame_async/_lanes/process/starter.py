@@ -42,7 +42,10 @@ class StarterThread(LaneThread):
                 state.spawning = True
             try:
                 process, sock, bulk = spawning.start_worker(
-                    settings.setup, settings.memory_limit, lane_seam.worker_setups()
+                    settings.setup,
+                    settings.memory_limit,
+                    lane_seam.worker_setups(),
+                    low_priority=settings.low_priority,
                 )
             except Exception as exc:  # e.g. out of processes or file descriptors
                 with state.ledger.lock:

@@ -27,6 +27,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Final
 
 from pygame_async._core.call_queue import CallQueue
 from pygame_async._core.definitions import Definition
@@ -93,6 +94,10 @@ class Rouser:
         os.close(self._write)
 
 
+WORKER_PRIORITIES: Final = ("low", "normal")
+"""What ``Pool(worker_priority)`` takes; None means ``"low"``."""
+
+
 @dataclass(eq=False)
 class Settings:
     """The options a process lane was made with."""
@@ -100,6 +105,7 @@ class Settings:
     setup: bytes | None = None  # the pickled (initializer, initargs)
     max_calls: int | None = None
     memory_limit: int | None = None
+    low_priority: bool = True  # workers run below the game (Pool(worker_priority))
 
 
 @dataclass(eq=False)
