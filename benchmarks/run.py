@@ -103,7 +103,7 @@ def make_config(quick: bool) -> Config:
         cpu_n=cpu_n,
         cpu_serial_seconds=serial_seconds,
         cpu_expected=results[0],
-        big_result_reps=2 if quick else 5,
+        big_result_reps=2 if quick else 20,
         big_result_bytes=(4 if quick else 16) * MIB,
         surface_side=1024 if quick else 2048,
         surface_reps=2 if quick else 5,
