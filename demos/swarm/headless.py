@@ -123,6 +123,9 @@ def summarize(game: Game) -> dict[str, Any]:
             "max": max(times) * 1000,
         },
         "frame_times_ms": [seconds * 1000 for seconds in times],  # every frame's, in order
+        # Of which in pygame_async.update(), each frame's: its callbacks (chunks
+        # drawn, paths taken) and, on the inline lane, slices of the calls.
+        "update_times_ms": [seconds * 1000 for seconds in game.stats.update_times],
         "paths": {**dataclasses.asdict(game.paths), "valid": valid},
         "worlds": sorted(game.worlds),
         # Each world taken into use: the fractions its loading bar showed, and

@@ -34,13 +34,15 @@ class FrameStats:
     def __init__(self) -> None:
         """Start with no frames."""
         self.times: list[float] = []  # the main thread's work per frame, seconds
+        self.update_times: list[float] = []  # of which in pygame_async.update(), callbacks included
         self.recent: deque[float] = deque(maxlen=120)  # the last two seconds, for the overlay
         self.calls_done = 0
         self.began = self.ended = 0.0  # perf_counter() at the first frame, and after the last
 
-    def add(self, seconds: float) -> None:
-        """Record one frame's time."""
+    def add(self, seconds: float, updating: float = 0.0) -> None:
+        """Record one frame's time, ``updating`` of it in ``pygame_async.update()``."""
         self.times.append(seconds)
+        self.update_times.append(updating)
         self.recent.append(seconds)
 
 

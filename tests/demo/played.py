@@ -29,6 +29,11 @@ HEADLESS_ENV = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 def check_summary(summary: dict[str, Any], frames: int, processes: bool) -> None:
     """A run that played ``frames`` frames, delivered all it asked for, and left no worker."""
     assert summary["frames"] == frames
+    # Each frame's time in update() is a part of that frame's time.
+    times, updating = summary["frame_times_ms"], summary["update_times_ms"]
+    assert len(times) == len(updating) == frames
+    assert all(0 <= part <= whole for part, whole in zip(updating, times, strict=True))
+    assert sum(updating) > 0
     assert summary["drained"]
     assert summary["workers_left"] == 0
     if processes:
