@@ -146,6 +146,27 @@ def array_argument(runner: Runner, config: Config) -> Metrics:
     return _measure(runner, config, prepare, lambda rep: (size, rep, rep), copy_floor(array))
 
 
+def read_only_array_argument(runner: Runner, config: Config) -> Metrics:
+    """A 16 MiB numpy array the game made read-only (``flags.writeable = False``) for the call.
+
+    Between calls (not timed) the game makes it writable, changes it and makes
+    it read-only again: pygame_async then sends it without a snapshot.
+    """
+    import numpy
+
+    size = _size(config)
+    array = numpy.zeros((size // 4096, 4096), numpy.uint8)
+    submit = runner.bind("corners", corners)
+
+    def prepare(rep: int) -> Callable[[], Any]:
+        array.flags.writeable = True  # the last call is answered: the game may change it
+        array[0, 0] = array[-1, -1] = rep
+        array.flags.writeable = False
+        return lambda: submit(array)
+
+    return _measure(runner, config, prepare, lambda rep: (size, rep, rep), copy_floor(array))
+
+
 def surface_argument(runner: Runner, config: Config) -> Metrics:
     """A 2048x2048 32-bit Surface with per-pixel alpha (16 MiB) the game keeps drawing on."""
     import pygame

@@ -203,6 +203,7 @@ WORKLOADS = (
     Workload("definitions", big_definitions),
     Workload("arg_bytes", big_arguments.bytes_argument),
     Workload("arg_array", big_arguments.array_argument),
+    Workload("arg_array_read_only", big_arguments.read_only_array_argument),
     Workload("arg_surface", big_arguments.surface_argument),
     Workload("dask_tiny", dask_tiny_calls, runners=DASK_ROWS),
     Workload("dask_round_trip", dask_round_trip, every_mode=True, runners=DASK_ROWS),

@@ -36,9 +36,9 @@ def pattern(size: int, seed: int) -> bytes:
 
 def describe(value: Any) -> tuple[str, int, str]:
     """What a worker saw: the type, the length and a digest of the contents."""
-    if isinstance(value, numpy.ndarray):
-        assert value.flags.writeable
-        return f"ndarray {value.dtype} {value.shape}", value.nbytes, _digest(value.tobytes())
+    if isinstance(value, numpy.ndarray):  # the worker's is as writable as the game's was
+        kind = f"ndarray {value.dtype} {value.shape} writeable={value.flags.writeable}"
+        return kind, value.nbytes, _digest(value.tobytes())
     if isinstance(value, pygame.Surface):
         pixels = pygame.image.tobytes(value, "RGBA")
         return f"Surface {value.get_size()} {value.get_bitsize()}", len(pixels), _digest(pixels)
@@ -125,6 +125,49 @@ def test_a_change_after_call_never_reaches_the_worker(
     assert describe(value) != before
     Path(release).touch()
     assert task.result(timeout=BOUND) == before, label
+
+
+def _read_only(array: numpy.ndarray) -> numpy.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: _read_only(numpy.arange(BIG // 8, dtype=numpy.float64)),
+        lambda: _read_only(_read_only(numpy.ones((1024, 1024), numpy.int32)).reshape(-1)),
+        lambda: numpy.frombuffer(pattern(BIG, 5), numpy.uint8),  # read-only over bytes
+    ],
+    ids=["read-only array", "read-only view of one", "array over bytes"],
+)
+def test_an_array_nothing_can_write_to_is_sent_as_it_is(
+    one_worker: pygame_async.Pool, make: Any
+) -> None:
+    array = make()
+    task = one_worker.call(None, "describe", array)
+    arguments = task.arguments
+    if arguments is not None:  # not yet answered: it still holds what it sends
+        assert type(arguments) is Apart
+        (buffer, writable), *_ = arguments.buffers
+        assert not isinstance(buffer, memoryview) and not writable  # no snapshot was made
+        assert memoryview(buffer).obj is array
+    assert task.result(timeout=BOUND) == describe(array)
+    assert _lane_state(one_worker).staging.kept == 0  # no staging memory was ever used
+
+
+def test_a_read_only_view_of_a_writable_array_is_still_snapshotted(
+    one_worker: pygame_async.Pool, tmp_path: Path
+) -> None:
+    release = str(tmp_path / "release")
+    base = numpy.zeros(BIG, numpy.uint8)
+    view = _read_only(base.view())
+    before = describe(view)
+    task = one_worker.call(None, "describe_after", release, view)
+    base += 1  # the view cannot be written, its base can: the worker must not see it
+    assert describe(view) != before
+    Path(release).touch()
+    assert task.result(timeout=BOUND) == before
 
 
 def test_staging_memory_is_used_again_once_the_worker_has_read_it(

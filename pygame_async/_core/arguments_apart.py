@@ -49,9 +49,10 @@ def dumps_arguments_apart(
     with the buffers, in order, each with whether it was writable (pass them
     to :func:`~pygame_async._core.serialization.loads`).  A big ``bytes`` (an argument
     itself, or behind a :class:`pickle.PickleBuffer` a reducer exposes) is
-    immutable and sent as it is; any other big buffer (a numpy array's
-    data, a Surface's pixels, a ``bytearray`` argument) is copied at once with
-    ``snapshot``, so a change the caller makes afterwards never reaches the
+    immutable and sent as it is, and so is a read-only numpy array that
+    nothing else can write to (:func:`_cannot_change`); any other big buffer
+    (a numpy array's data, a Surface's pixels, a ``bytearray`` argument) is
+    copied at once with ``snapshot``, so a change the caller makes afterwards never reaches the
     worker, and the source (a Surface, which stays locked while its buffer
     is exported) is let go at once.  ``bytes`` and ``bytearray`` travel apart
     only as arguments themselves, not inside a container.
@@ -75,7 +76,7 @@ def dumps_arguments_apart(
         with buffer.raw() as raw:
             if raw.nbytes < OUT_OF_BAND_BYTES:
                 return True  # in-band: not worth a message of its own
-            if type(raw.obj) is bytes:
+            if _cannot_change(raw.obj):
                 buffers.append((buffer, False))
                 return False
             buffers.append((snapshot(raw), not raw.readonly))
@@ -88,6 +89,26 @@ def dumps_arguments_apart(
         return stream.getvalue()
     layout = tuple((memoryview(buffer).nbytes, writable) for buffer, writable in buffers)
     return Apart(stream.getvalue(), buffers, layout)
+
+
+def _cannot_change(owner: object) -> bool:
+    """Tell whether nothing may write to ``owner``'s memory: sent as it is, it needs no snapshot.
+
+    A ``bytes`` never changes.  A numpy array made read-only (``flags.writeable``
+    False) refuses writes, and so does the memory under it if every array it
+    is a view of is read-only too, down to one that owns its data or to a
+    ``bytes``; the caller keeps it read-only until the call is done (README:
+    Big arguments).  Anything else (a ``bytearray`` or ``mmap`` under a
+    view, a Surface) can be written to by someone: it is copied.
+    """
+    while type(owner) is not bytes:
+        flags = getattr(owner, "flags", None)
+        if flags is None or getattr(flags, "writeable", True) or not hasattr(owner, "base"):
+            return False
+        owner = owner.base
+        if owner is None:
+            return True  # a read-only array that owns its memory
+    return True
 
 
 def _apart_if_big(value: Any) -> Any:
