@@ -65,6 +65,11 @@ def waiting_reader(pool: pygame_async.Pool) -> bool:
     return bool(pool._lane._state.waiting_reader)  # type: ignore[attr-defined]
 
 
+def waiting_reader_spins(pool: pygame_async.Pool) -> bool:
+    """True if the process lane's next waiting reader looks before it sleeps (last wait short)."""
+    return bool(pool._lane._waiting._spin_pays)  # type: ignore[attr-defined]
+
+
 def waiting_threads(pool: pygame_async.Pool) -> int:
     """How many threads block in wait() or Task.result().
 

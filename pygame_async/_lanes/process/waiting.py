@@ -8,6 +8,11 @@ reader waits (a call made by another thread, a crash, a thread-lane
 completion, shutdown), so it misses nothing.  Other waiting threads wait
 on the ledger's condition.  Arming happens under the pool's lock, after the
 caller checked the ledger under that same lock, so nothing slips in between.
+
+A reader whose last wait was short (under ``_SPIN``) looks at the sockets
+for up to ``_SPIN`` without sleeping before it sleeps in ``poll()``: a tiny
+call's reply then reaches a thread that is awake.  After a longer wait it
+sleeps at once, so a stream of long calls never costs the game a core.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from pygame_async._lanes.process.state import LaneState
 
 _LONGEST_WAIT = 3600.0  # seconds: longer waits are made of several
 _PATIENCE = 0.001  # seconds a reader waits for a socket another thread is reading
+_SPIN = 0.0002  # seconds a reader looks without sleeping before it sleeps in poll()
 
 
 class WaitingReader:
@@ -37,6 +43,7 @@ class WaitingReader:
         self._news_read, self._news_write = os.pipe()
         os.set_blocking(self._news_write, False)
         self._news_sent = False
+        self._spin_pays = True  # the last wait was shorter than _SPIN: look before sleeping
         state.ledger.add_listener(self._on_change)
 
     def block(self, seen: int, timeout: float | None) -> None:
@@ -88,7 +95,22 @@ class WaitingReader:
             by_descriptor[descriptor] = worker
             poller.register(descriptor, select.POLLIN)
         limit = _LONGEST_WAIT if timeout is None else min(timeout, _LONGEST_WAIT)
-        events = poller.poll(math.ceil(limit * 1000))  # rounded up: never wake too early
+        started = time.perf_counter()
+        events: list[tuple[int, int]] = []
+        if self._spin_pays:
+            # A tiny call's reply comes within a round trip: looking for it
+            # without sleeping spares the wake-up of a thread asleep in poll(),
+            # which costs as much again (see benchmarks "round_trip").  Each
+            # look releases the GIL.
+            spin_until = started + min(limit, _SPIN)
+            while not events and time.perf_counter() < spin_until:
+                events = poller.poll(0)
+        if not events:
+            left = limit - (time.perf_counter() - started)
+            events = poller.poll(max(0, math.ceil(left * 1000)))  # rounded up: never too early
+        # Spin next time only if this wait was that short: a stream of longer
+        # calls must not cost the game's thread a core while workers need it.
+        self._spin_pays = time.perf_counter() - started < _SPIN
         return [by_descriptor[fd] for fd, _ in events if fd in by_descriptor]
 
     def _on_change(self) -> None:
