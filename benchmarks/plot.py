@@ -27,6 +27,7 @@ COLOURS = (  # colour-blind safe (Okabe and Ito)
     (204, 121, 167),
     (230, 159, 0),
     (86, 180, 233),
+    (0, 0, 0),  # the seventh line: the frames plot has seven
 )
 Y_TICKS_MS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 FRAME_60_FPS_MS = 1000 / 60
