@@ -9,10 +9,12 @@ test says so, so a missed wake-up shows as a hang (bounded), not as a delay.
 from __future__ import annotations
 
 import os
+import select
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import whitebox
@@ -20,6 +22,7 @@ from helpers import BOUND, wait_until
 
 import pygame_async
 from pygame_async import WorkerCrashedError
+from pygame_async._lanes.process import waiting
 
 
 def run_until_file_exists(path: str) -> str:
@@ -122,6 +125,49 @@ def test_a_waiter_looks_before_sleeping_only_while_waits_are_short(
     assert not whitebox.waiting_reader_spins(pool)
     flag.touch()
     assert task.result(timeout=BOUND) == str(flag)
+
+
+class CountingPoll:
+    """``select.poll`` for the waiting reader, counting the looks that do not sleep."""
+
+    def __init__(self) -> None:
+        self.looks = 0
+
+    def __call__(self) -> Any:
+        poller, counter = _REAL_POLL(), self
+
+        class Poller:
+            def register(self, *args: Any) -> None:
+                poller.register(*args)
+
+            def poll(self, timeout: int) -> list[tuple[int, int]]:
+                counter.looks += timeout == 0
+                return poller.poll(timeout)
+
+        return Poller()
+
+
+_REAL_POLL = select.poll
+
+
+@pytest.mark.parametrize("calls", [1, 2])
+def test_only_a_single_awaited_call_is_looked_for_before_sleeping(
+    pool: pygame_async.Pool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: int
+) -> None:
+    counting = CountingPoll()
+    monkeypatch.setattr(waiting.select, "poll", counting)
+    flags = [tmp_path / f"release{index}" for index in range(calls)]
+    pool.define("run_until_file_exists", run_until_file_exists)
+    tasks = [pool.call(None, "run_until_file_exists", str(flag)) for flag in flags]
+    # Each call on a worker of its own (a two-worker pool).
+    wait_until(lambda: sorted(whitebox.calls_on_workers(pool)) == [0] * (2 - calls) + [1] * calls)
+    assert whitebox.waiting_reader_spins(pool)  # a new pool: its first wait may be short
+    assert pool.wait(timeout=0.05) is False
+    # One call out: looked for first; two (a stream, each wake-up reads several): never.
+    assert (counting.looks > 0) is (calls == 1)
+    for flag in flags:
+        flag.touch()
+    assert [task.result(timeout=BOUND) for task in tasks] == [str(flag) for flag in flags]
 
 
 @pytest.mark.parametrize("way", WAYS_TO_BLOCK)

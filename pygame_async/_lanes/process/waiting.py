@@ -9,10 +9,12 @@ completion, shutdown), so it misses nothing.  Other waiting threads wait
 on the ledger's condition.  Arming happens under the pool's lock, after the
 caller checked the ledger under that same lock, so nothing slips in between.
 
-A reader whose last wait was short (under ``_SPIN``) looks at the sockets
-for up to ``_SPIN`` without sleeping before it sleeps in ``poll()``: a tiny
-call's reply then reaches a thread that is awake.  After a longer wait it
-sleeps at once, so a stream of long calls never costs the game a core.
+A reader that awaits a single call, and whose last wait was short (under
+``_SPIN``), looks at the sockets for up to ``_SPIN`` without sleeping before
+it sleeps in ``poll()``: a tiny call's reply then reaches a thread that is
+awake.  With several calls out, their replies come in a stream and each
+wake-up reads several; after a longer wait it sleeps at once: neither costs
+the game a core the workers need.
 """
 
 from __future__ import annotations
@@ -68,12 +70,15 @@ class WaitingReader:
             buffered = [worker for worker in busy if worker.reader.has_frame()]
             if not buffered:
                 state.waiting_reader = True
+                # One reply awaited: worth looking for before sleeping.  Many:
+                # they come in a stream, each wake-up reads several.
+                alone = len(busy) == 1 and len(busy[0].in_flight) == 1
         if buffered:  # replies read off their socket already: no waiting for it
             for worker in buffered:
                 self._receiver.read(worker, patience=_PATIENCE)
             return
         try:
-            ready = blocking(self._wait_for_news, busy, timeout)
+            ready = blocking(self._wait_for_news, busy, timeout, alone)
         finally:
             with ledger.lock:
                 state.waiting_reader = False
@@ -85,8 +90,13 @@ class WaitingReader:
         for worker in ready:
             self._receiver.read(worker, patience=_PATIENCE)
 
-    def _wait_for_news(self, busy: list[WorkerHandle], timeout: float | None) -> list[WorkerHandle]:
-        """Block until a watched socket has a reply, news arrives, or ``timeout`` passes."""
+    def _wait_for_news(
+        self, busy: list[WorkerHandle], timeout: float | None, alone: bool
+    ) -> list[WorkerHandle]:
+        """Block until a watched socket has a reply, news arrives, or ``timeout`` passes.
+
+        ``alone``: a single call is awaited, so looking before sleeping may pay.
+        """
         poller = select.poll()
         poller.register(self._news_read, select.POLLIN)
         by_descriptor = {}
@@ -97,7 +107,7 @@ class WaitingReader:
         limit = _LONGEST_WAIT if timeout is None else min(timeout, _LONGEST_WAIT)
         started = time.perf_counter()
         events: list[tuple[int, int]] = []
-        if self._spin_pays:
+        if alone and self._spin_pays:
             # A tiny call's reply comes within a round trip: looking for it
             # without sleeping spares the wake-up of a thread asleep in poll(),
             # which costs as much again (see benchmarks "round_trip").  Each
