@@ -18,6 +18,7 @@ from pygame_async._core.definitions import Definition
 from pygame_async._core.task import Task
 
 CALLS = 2_000
+ATTEMPTS = 3  # of CALLS calls each: another thread's objects alive meanwhile only ever add
 
 
 class Handlers:
@@ -35,15 +36,23 @@ class Handlers:
 
 
 def _tracked_per_call(make_call: object) -> float:
-    """Objects the collector tracks, per call, that CALLS calls add (and keep, pending)."""
+    """Objects the collector tracks, per call, that CALLS calls add (and keep, pending).
+
+    The fewest of ``ATTEMPTS``: the count is of the whole process, where an
+    object another thread (a test's before, the pool's own) holds at that
+    moment only ever adds to it.
+    """
     assert callable(make_call)
-    gc.collect()
-    before = len(gc.get_objects())
-    tasks = [make_call(index) for index in range(CALLS)]
-    gc.collect()
-    added = len(gc.get_objects()) - before - 1  # the list of tasks itself
-    assert len(tasks) == CALLS
-    return added / CALLS
+    fewest = float("inf")
+    for _ in range(ATTEMPTS):
+        gc.collect()
+        before = len(gc.get_objects())
+        tasks = [make_call(index) for index in range(CALLS)]
+        gc.collect()
+        added = len(gc.get_objects()) - before - 1  # the list of tasks itself
+        assert len(tasks) == CALLS
+        fewest = min(fewest, added / CALLS)
+    return fewest
 
 
 def test_a_pending_call_holds_its_task_and_nothing_else(pool: pygame_async.Pool, tmp_path) -> None:
@@ -57,12 +66,13 @@ def test_a_pending_call_holds_its_task_and_nothing_else(pool: pygame_async.Pool,
     deliver = received.append  # one bound method for every call, as a game would keep it
     assert _tracked_per_call(lambda i: add(deliver, i)) < 1.1
     assert _tracked_per_call(lambda i: add(handlers, i)) < 1.1
-    assert pool.get_pending_count() == 2 + 2 * CALLS
+    assert pool.get_pending_count() == 2 + 2 * ATTEMPTS * CALLS
 
     gate.touch()
     assert pool.wait(60)
-    assert sorted(received) == list(range(1, CALLS + 1))
-    assert sorted(handlers.values) == list(range(1, CALLS + 1))
+    every = sorted(list(range(1, CALLS + 1)) * ATTEMPTS)
+    assert sorted(received) == every
+    assert sorted(handlers.values) == every
     assert handlers.errors == []
     assert all(holder.result(0) == str(gate) for holder in holders)
 
