@@ -52,8 +52,8 @@ def dumps_arguments_apart(
     immutable and sent as it is, and so is a read-only numpy array that
     nothing else can write to (:func:`_cannot_change`); any other big buffer
     (a numpy array's data, a Surface's pixels, a ``bytearray`` argument) is
-    copied at once with ``snapshot``, so a change the caller makes afterwards never reaches the
-    worker, and the source (a Surface, which stays locked while its buffer
+    copied at once with ``snapshot``, so a change the caller makes afterwards
+    never reaches the worker, and the source (a Surface, which stays locked while its buffer
     is exported) is let go at once.  ``bytes`` and ``bytearray`` travel apart
     only as arguments themselves, not inside a container.
     """

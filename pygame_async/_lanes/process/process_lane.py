@@ -70,6 +70,13 @@ class ProcessLane:
         max_worker_memory: int | None = None,
         worker_priority: str | None = None,
     ) -> None:
+        priority = (
+            "low"
+            if worker_priority is None
+            else validate.one_of(
+                "Pool(worker_priority)", "worker_priority", worker_priority, WORKER_PRIORITIES
+            )
+        )
         settings = Settings(
             setup=_pack_initializer(initializer, initargs),
             max_calls=validate.positive_or_none(
@@ -78,11 +85,7 @@ class ProcessLane:
             memory_limit=validate.positive_or_none(
                 "Pool(max_worker_memory)", "max_worker_memory", max_worker_memory
             ),
-            low_priority=worker_priority is None
-            or validate.one_of(
-                "Pool(worker_priority)", "worker_priority", worker_priority, WORKER_PRIORITIES
-            )
-            == "low",
+            low_priority=priority == "low",
         )
         if settings.memory_limit is not None and sys.platform == "win32":
             raise ValueError("Pool(max_worker_memory): not supported on Windows")
