@@ -67,12 +67,12 @@ class WaitingReader:
                 self._stop_polling()
                 blocking(ledger.changed.wait, _bounded(timeout))
                 return
+            # One reply awaited: worth looking for before sleeping.  Many: they
+            # come in a stream, each wake-up reads several.
+            alone = len(busy) == 1 and len(busy[0].in_flight) == 1
             buffered = [worker for worker in busy if worker.reader.has_frame()]
             if not buffered:
                 state.waiting_reader = True
-                # One reply awaited: worth looking for before sleeping.  Many:
-                # they come in a stream, each wake-up reads several.
-                alone = len(busy) == 1 and len(busy[0].in_flight) == 1
         if buffered:  # replies read off their socket already: no waiting for it
             for worker in buffered:
                 self._receiver.read(worker, patience=_PATIENCE)
