@@ -172,6 +172,52 @@ def test_a_waiter_gives_up_at_its_timeout(
     assert pool.wait(timeout=BOUND)
 
 
+@pytest.mark.parametrize("way", WAYS_TO_BLOCK)
+def test_the_io_thread_sleeps_while_a_waiter_reads_a_long_call(
+    pool: pygame_async.Pool, tmp_path: Path, way: str
+) -> None:
+    # Waking every _POLLED_WINDOW to find the waiter still there would take
+    # CPU from the workers running the long call; it sleeps until roused.
+    blocked = Blocked(pool, tmp_path, way)
+    whitebox.rouse_io_thread(pool)  # a turn that sees the waiter, as after any news
+    wait_until(lambda: whitebox.io_thread_parked(pool))
+    turns = whitebox.count_io_turns(pool)
+    window = threading.Event()
+    window.wait(0.2)  # a measuring window, not synchronisation: 100 polled windows long
+    assert turns[0] <= 1
+    assert blocked.release() == ([True] if way == "wait" else [str(blocked.flag)])
+    # Leaving, the waiter roused it: it watches the busy sockets again.
+    wait_until(lambda: turns[0] >= 1 and not whitebox.io_thread_parked(pool))
+
+
+def test_a_reply_after_a_long_wait_gave_up_is_read_by_the_io_thread(
+    pool: pygame_async.Pool, tmp_path: Path
+) -> None:
+    flag = tmp_path / "release"
+    pool.define("run_until_file_exists", run_until_file_exists)
+    task = pool.call(None, "run_until_file_exists", str(flag))
+    gave_up: list[BaseException] = []
+
+    def wait_too_little() -> None:
+        try:
+            task.result(timeout=0.5)
+        except TimeoutError as exc:
+            gave_up.append(exc)
+
+    waiter = threading.Thread(target=wait_too_little)
+    waiter.start()
+    wait_until(lambda: whitebox.waiting_reader(pool))
+    whitebox.rouse_io_thread(pool)
+    wait_until(lambda: whitebox.io_thread_parked(pool))
+    waiter.join(BOUND)
+    assert len(gave_up) == 1
+    assert not whitebox.io_thread_parked(pool)
+    flag.touch()
+    # Nobody polls or waits now: only the I/O thread, roused as the waiter left, reads it.
+    wait_until(task.done)
+    assert task.result(timeout=0) == str(flag)
+
+
 def test_two_threads_waiting_for_results_both_get_theirs(
     pool: pygame_async.Pool, tmp_path: Path
 ) -> None:

@@ -104,6 +104,25 @@ def io_thread_sees_a_burst(pool: pygame_async.Pool) -> bool:
     return bool(pool._lane._io._bursting)  # type: ignore[attr-defined]
 
 
+def io_thread_parked(pool: pygame_async.Pool) -> bool:
+    """True while the pool's I/O thread sleeps until a waiting reader leaves (a long wait)."""
+    return bool(pool._lane._state.io_parked)  # type: ignore[attr-defined]
+
+
+def count_io_turns(pool: pygame_async.Pool) -> list[int]:
+    """Count the I/O thread's turns of its loop from now on, in the one-item list returned."""
+    io = pool._lane._io  # type: ignore[attr-defined]
+    turns = [0]
+    turn = io._turn
+
+    def counting() -> bool:
+        turns[0] += 1
+        return bool(turn())
+
+    io._turn = counting  # its loop looks the method up on each turn
+    return turns
+
+
 def rouse_io_thread(pool: pygame_async.Pool) -> None:
     """Wake the pool's I/O thread for one more turn of its loop."""
     with pool._ledger.lock:

@@ -15,7 +15,10 @@ Each turn of the loop, with the pool's lock held only to look:
 While the game's thread polls (``update()`` called within the last
 ``_POLLED_WINDOW``) or a thread blocked in ``wait()`` reads, the busy
 workers' sockets are theirs: listening too would only make this thread
-fight them for the GIL (see benchmarks "round_trip").
+fight them for the GIL (see benchmarks "round_trip").  Once such a thread
+has waited a ``_POLLED_WINDOW`` (a long call), this one sleeps until that
+thread leaves and rouses it (``io_parked``), rather than wake each window to
+find it still there, taking CPU from the workers (see benchmarks "cpu").
 
 While a game that polls (``update()`` or ``wait()`` within the last
 ``_POLLING_GAME``) makes a burst of calls (``_BURST`` or more within a
@@ -90,11 +93,18 @@ class IoThread(LaneThread):
             if state.closed and not state.workers:
                 return False
             now = time.monotonic()
-            polled = (
-                now - state.polled_at < _POLLED_WINDOW
-                or state.waiting_reader
-                or self._in_a_burst(now)
+            recently_polled = now - state.polled_at < _POLLED_WINDOW
+            bursting = self._in_a_burst(now)
+            polled = recently_polled or state.waiting_reader or bursting
+            # A reader blocked this long awaits a long call: waking every
+            # _POLLED_WINDOW only to see it still there would take CPU from
+            # the workers; it rouses this thread as it leaves instead.
+            parked = (
+                state.waiting_reader
+                and not (recently_polled or bursting)
+                and now - state.waiting_since >= _POLLED_WINDOW
             )
+            state.io_parked = parked
             poller = select.poll()
             poller.register(state.rouser.fileno, select.POLLIN)
             exits: dict[int, WorkerHandle] = {}
@@ -127,7 +137,7 @@ class IoThread(LaneThread):
         timeout = (
             _LONGEST_WAIT if deadline is None else min(max(0.0, deadline - now), _LONGEST_WAIT)
         )
-        if polled:
+        if polled and not parked:
             timeout = min(timeout, _POLLED_WINDOW)
         if check_exits:
             timeout = min(timeout, EXIT_CHECK_INTERVAL)

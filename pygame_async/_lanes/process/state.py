@@ -127,6 +127,8 @@ class LaneState:
     closed: bool = False  # no worker left, threads ending
     polled_at: float = -math.inf  # when update() last read the busy sockets itself
     waiting_reader: bool = False  # a thread blocked in wait()/result() reads them
+    waiting_since: float = -math.inf  # when that thread began to block
+    io_parked: bool = False  # the I/O thread sleeps until roused: the waiting reader reads
     # The lowest priority of a call queued on a busy worker (prefetched) since
     # the last look: a queued call above it takes such calls back (retract).
     prefetched_floor: float = math.inf

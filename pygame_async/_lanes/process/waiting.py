@@ -73,6 +73,7 @@ class WaitingReader:
             buffered = [worker for worker in busy if worker.reader.has_frame()]
             if not buffered:
                 state.waiting_reader = True
+                state.waiting_since = time.monotonic()
         if buffered:  # replies read off their socket already: no waiting for it
             for worker in buffered:
                 self._receiver.read(worker, patience=_PATIENCE)
@@ -83,6 +84,9 @@ class WaitingReader:
             with ledger.lock:
                 state.waiting_reader = False
                 state.polled_at = time.monotonic()  # like update(): the I/O thread waits a moment
+                if state.io_parked:  # it slept until we left: it must see that moment end
+                    state.io_parked = False
+                    state.rouser.rouse()
                 if self._news_sent:
                     self._news_sent = False
                     with contextlib.suppress(BlockingIOError):
